@@ -1,0 +1,175 @@
+#include "demo_catalog.h"
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "mcpx/error.h"
+#include "mcpx/server.h"
+
+namespace mcpx::demo {
+namespace {
+
+std::string StringArg(const json::object& args, std::string_view key) {
+  const auto* v = args.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+double NumberArg(const json::object& args, std::string_view key) {
+  const auto* v = args.if_contains(key);
+  return v ? v->to_number<double>() : 0.0;
+}
+
+// Counts down with one progress notification per step, waiting on a timer
+// between steps: no thread is held while it waits.
+void CountdownStep(Context ctx, int left, int total, int step_ms, Reply<ToolResult> reply) {
+  if (ctx.cancelled()) return reply.Fail(ErrorCode::kRequestCancelled, "cancelled");
+  ctx.Progress(total - left, total, std::to_string(left) + " to go");
+  if (left == 0) return reply(ToolResult::Text("liftoff after " + std::to_string(total) + " steps"));
+  ctx.After(std::chrono::milliseconds(step_ms),
+            [ctx, left, total, step_ms, reply] { CountdownStep(ctx, left - 1, total, step_ms, reply); });
+}
+
+}  // namespace
+
+void Register(Server& server) {
+  server.AddTool({
+      .name = "echo",
+      .title = "Echo",
+      .description = "Returns the given text unchanged.",
+      .input_schema = json::parse(R"({"type":"object","properties":{"text":{"type":"string",
+          "description":"Text to echo"}},"required":["text"]})").as_object(),
+      .annotations = json::object{{"readOnlyHint", true}, {"idempotentHint", true}},
+      .execution = Execution::kInline,
+      .handler = [](Context&, const json::object& args) {
+        return ToolResult::Text(StringArg(args, "text"));
+      },
+  });
+
+  server.AddTool({
+      .name = "add",
+      .title = "Add two numbers",
+      .description = "Adds a and b; the sum is also returned as structured content.",
+      .input_schema = json::parse(R"({"type":"object","properties":{"a":{"type":"number"},
+          "b":{"type":"number"}},"required":["a","b"]})").as_object(),
+      .output_schema = json::parse(R"({"type":"object","properties":{"sum":{"type":"number"}},
+          "required":["sum"]})").as_object(),
+      .execution = Execution::kInline,
+      .handler = [](Context&, const json::object& args) {
+        const double sum = NumberArg(args, "a") + NumberArg(args, "b");
+        ToolResult r = ToolResult::Text(json::serialize(json::value(sum)));
+        r.structured_content = json::object{{"sum", sum}};
+        return r;
+      },
+  });
+
+  server.AddTool({
+      .name = "sleep",
+      .title = "Sleep",
+      .description = "Waits ms milliseconds (at most 60000) without holding a thread.",
+      .input_schema = json::parse(R"({"type":"object","properties":{"ms":{"type":"integer",
+          "minimum":0,"maximum":60000}},"required":["ms"]})").as_object(),
+      .async_handler = [](Context ctx, const json::object& args, Reply<ToolResult> reply) {
+        const auto ms = std::clamp<std::int64_t>(static_cast<std::int64_t>(NumberArg(args, "ms")), 0, 60000);
+        ctx.After(std::chrono::milliseconds(ms),
+                  [reply, ms] { reply(ToolResult::Text("slept " + std::to_string(ms) + " ms")); });
+      },
+  });
+
+  server.AddTool({
+      .name = "countdown",
+      .title = "Countdown with progress",
+      .description = "Counts down from n (at most 100), one step every 100 ms, reporting progress.",
+      .input_schema = json::parse(R"({"type":"object","properties":{"n":{"type":"integer",
+          "minimum":0,"maximum":100}},"required":["n"]})").as_object(),
+      .async_handler = [](Context ctx, const json::object& args, Reply<ToolResult> reply) {
+        const int n = std::clamp(static_cast<int>(NumberArg(args, "n")), 0, 100);
+        CountdownStep(ctx, n, n, 100, reply);
+      },
+  });
+
+  server.AddTool({
+      .name = "sessions",
+      .title = "List sessions",
+      .description = "Lists the server's sessions (a handler calling back into the server).",
+      .input_schema = json::object{{"type", "object"}},
+      .annotations = json::object{{"readOnlyHint", true}},
+      .handler = [](Context& ctx, const json::object&) {
+        json::array list;
+        for (const auto& s : ctx.server().ListSessions()) {
+          list.push_back(json::object{{"client", s.client_name},
+                                      {"protocolVersion", s.protocol_version},
+                                      {"you", s.id == ctx.session_id()},
+                                      {"idleMs", s.idle.count()}});
+        }
+        ToolResult r = ToolResult::Text(std::to_string(list.size()) + " session(s)");
+        r.structured_content = json::object{{"sessions", std::move(list)}};
+        return r;
+      },
+  });
+
+  server.AddResource({
+      .uri = "mcpx://about",
+      .name = "about",
+      .title = "About this server",
+      .description = "What mcpxd is.",
+      .mime_type = "text/markdown",
+      .read = [](Context&, const std::string& uri) {
+        return std::vector<ResourceContents>{{.uri = uri, .mime_type = "text/markdown",
+            .text = std::string("# mcpxd\nThe demo server of mcpx, a concurrent C++ MCP runtime.\n")}};
+      },
+  });
+
+  server.AddResource({
+      .uri = "mcpx://stats",
+      .name = "stats",
+      .title = "Server counters",
+      .description = "Prometheus counters of this server.",
+      .mime_type = "text/plain",
+      .read = [](Context& ctx, const std::string& uri) {
+        return std::vector<ResourceContents>{
+            {.uri = uri, .mime_type = "text/plain", .text = ctx.server().MetricsText()}};
+      },
+  });
+
+  server.AddResourceTemplate({
+      .uri_template = "mcpx://greeting/{name}",
+      .name = "greeting",
+      .title = "Greeting",
+      .description = "A greeting for {name}.",
+      .mime_type = "text/plain",
+      .read = [](Context& ctx, const std::string& uri) {
+        return std::vector<ResourceContents>{
+            {.uri = uri, .mime_type = "text/plain", .text = "Hello, " + ctx.template_vars().at("name") + "!"}};
+      },
+  });
+
+  server.AddPrompt({
+      .name = "summarize",
+      .title = "Summarize text",
+      .description = "Asks the model to summarize a text in a given style.",
+      .arguments = {{"text", "The text to summarize", true}, {"style", "brief or detailed", false}},
+      .handler = [](Context&, const json::object& args) {
+        std::string style = StringArg(args, "style");
+        if (style.empty()) style = "brief";
+        PromptResult r;
+        r.description = "Summarize (" + style + ")";
+        r.messages.push_back(json::object{
+            {"role", "user"},
+            {"content", TextContent("Give a " + style + " summary of:\n\n" + StringArg(args, "text"))}});
+        return r;
+      },
+  });
+
+  server.SetCompletionHandler([](Context&, const CompletionRequest& req) {
+    CompletionResult r;
+    if (req.argument_name == "style") {
+      for (const char* s : {"brief", "detailed"}) {
+        if (std::string_view(s).starts_with(req.argument_value)) r.values.emplace_back(s);
+      }
+    }
+    return r;
+  });
+}
+
+}  // namespace mcpx::demo

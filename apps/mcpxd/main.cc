@@ -1,0 +1,64 @@
+// mcpxd: the demo MCP server. Serves a small, real set of tools, resources and
+// prompts over Streamable HTTP (default 127.0.0.1:8080/mcp) or stdio.
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "common/signals.h"
+#include "demo_catalog.h"
+#include "mcpx/http_transport.h"
+#include "mcpx/server.h"
+#include "mcpx/stdio_transport.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"mcpxd: the mcpx demo MCP server"};
+  mcpx::ServerOptions options;
+  options.name = "mcpxd";
+  options.title = "mcpx demo server";
+  options.instructions = "Demo tools: echo, add, sleep, countdown, sessions. Resources under mcpx://.";
+  mcpx::HttpOptions http;
+  bool stdio = false;
+  std::size_t idle_minutes = 30;
+  app.add_option("--host", http.host, "Address to bind")->capture_default_str();
+  app.add_option("--port", http.port, "Port to bind (0: any free port)")->capture_default_str();
+  app.add_flag("--stdio", stdio, "Serve one client over stdin/stdout instead of HTTP");
+  app.add_option("--workers", options.worker_threads, "Worker threads (0: one per core)");
+  app.add_option("--io-threads", options.io_threads, "I/O threads (0: one)");
+  app.add_option("--max-sessions", options.max_sessions, "Session cap")->capture_default_str();
+  app.add_option("--session-timeout-min", idle_minutes, "Idle session expiry in minutes")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  options.session_idle_timeout = std::chrono::minutes(idle_minutes);
+
+  mcpx::Server server(options);
+  mcpx::demo::Register(server);
+  mcpx::apps::HandleTerminationSignals([&server] { server.Stop(); });
+  server.Start();
+
+  if (stdio) {
+    mcpx::StdioTransport transport(server);
+    transport.Run();
+    server.Stop();
+    server.Wait();
+    return 0;
+  }
+  mcpx::HttpTransport transport(server, http);
+  std::uint16_t port = 0;
+  try {
+    port = transport.Listen();
+  } catch (const std::exception& e) {
+    std::cerr << "mcpxd: cannot listen on " << http.host << ":" << http.port << ": " << e.what() << "\n";
+    server.Stop();
+    server.Wait();
+    return 1;
+  }
+  std::cerr << "listening on http://" << http.host << ":" << port << "/mcp\n"
+            << "connect an MCP client with the Streamable HTTP transport to that URL, e.g.\n"
+            << "  npx @modelcontextprotocol/inspector  (transport: Streamable HTTP)\n"
+            << "metrics at http://" << http.host << ":" << port << "/metrics; Ctrl-C stops\n"
+            << std::flush;
+  server.Wait();
+  return 0;
+}

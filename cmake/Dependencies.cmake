@@ -1,0 +1,10 @@
+# Every dependency comes from a Debian 12 package (see scripts/bootstrap.sh).
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json)
+find_package(absl REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+if(MCPX_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()

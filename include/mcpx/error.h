@@ -1,0 +1,47 @@
+// JSON-RPC errors that handlers return to the client.
+//
+// A handler signals a protocol-level failure by throwing mcpx::Error (or, for
+// asynchronous handlers, by completing with one). Any other exception escaping a
+// handler becomes -32603 Internal error for that request only.
+//
+// Example:
+//   throw mcpx::Error(mcpx::ErrorCode::kInvalidParams, "unknown city");
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "mcpx/json.h"
+
+namespace mcpx {
+
+// JSON-RPC 2.0 and MCP error codes.
+struct ErrorCode {
+  static constexpr int kParseError = -32700;
+  static constexpr int kInvalidRequest = -32600;
+  static constexpr int kMethodNotFound = -32601;
+  static constexpr int kInvalidParams = -32602;
+  static constexpr int kInternalError = -32603;
+  // Server-defined range (-32000 to -32099).
+  static constexpr int kServerOverloaded = -32000;
+  static constexpr int kRequestTimeout = -32001;
+  static constexpr int kRequestCancelled = -32800;
+  static constexpr int kResourceNotFound = -32002;  // as the MCP resources spec gives it
+};
+
+class Error : public std::runtime_error {
+ public:
+  Error(int code, std::string message, json::value data = nullptr)
+      : std::runtime_error(message), code_(code), message_(std::move(message)), data_(std::move(data)) {}
+
+  int code() const { return code_; }
+  const std::string& message() const { return message_; }
+  const json::value& data() const { return data_; }
+
+ private:
+  int code_;
+  std::string message_;
+  json::value data_;
+};
+
+}  // namespace mcpx

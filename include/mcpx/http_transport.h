@@ -1,0 +1,78 @@
+// Streamable HTTP transport (MCP basic/transports): one endpoint that takes
+// POST (a JSON-RPC message; answered with JSON or an SSE stream), GET (the
+// session's standalone SSE stream, or a resumption with Last-Event-ID) and
+// DELETE (ends the session). Also serves GET /metrics and GET /healthz.
+//
+// Every request is validated before it reaches the engine: Host and Origin
+// against an allowlist (DNS-rebinding protection), Accept, Content-Type,
+// MCP-Protocol-Version, Mcp-Session-Id, header and body size limits.
+//
+// Thread safety: Listen() and Close() may be called from any thread. Each
+// connection lives on its own strand of the server's I/O threads.
+//
+// Example:
+//   mcpx::HttpTransport http(server, {.host = "127.0.0.1", .port = 8080});
+//   std::uint16_t port = http.Listen();
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mcpx {
+
+class Server;
+
+struct HttpOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: any free port (see Listen's result)
+  std::string path = "/mcp";
+
+  std::size_t max_body_bytes = 4 << 20;    // larger bodies: 413
+  std::size_t max_header_bytes = 16 << 10; // larger header sections: 431
+  std::size_t max_connections = 20000;     // further connections are closed at once
+
+  // Allowed Host and Origin values. Empty: the bound address and its localhost
+  // forms ("127.0.0.1:PORT", "localhost:PORT", "[::1]:PORT" and the same
+  // without port; origins "http://" + those).
+  std::vector<std::string> allowed_hosts;
+  std::vector<std::string> allowed_origins;
+
+  // Answer requests with application/json when the handler sends nothing
+  // before its result; otherwise with an SSE stream. False: always SSE.
+  bool json_responses = true;
+
+  std::chrono::milliseconds read_timeout = std::chrono::seconds(30);   // one request
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(120);  // keep-alive wait
+  std::chrono::milliseconds write_timeout = std::chrono::seconds(30);  // a stalled write
+  std::chrono::milliseconds keepalive_interval = std::chrono::seconds(15);  // SSE comments
+  int sse_retry_ms = 1000;                 // the retry: hint sent to clients
+  std::size_t max_stream_backlog = 1024;   // frames queued per connection before it counts as slow
+  std::size_t event_store_events = 512;    // per session, for resumption
+  std::size_t event_store_bytes = 1 << 20;
+  bool serve_metrics = true;               // GET /metrics
+};
+
+class HttpTransport {
+ public:
+  HttpTransport(Server& server, HttpOptions options);
+  ~HttpTransport();
+  HttpTransport(const HttpTransport&) = delete;
+  HttpTransport& operator=(const HttpTransport&) = delete;
+
+  // Binds and starts accepting; returns the bound port. Throws
+  // std::system_error when the address cannot be bound.
+  std::uint16_t Listen();
+  // Stops accepting. Existing connections end with their sessions.
+  void Close();
+
+  class Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace mcpx

@@ -1,0 +1,119 @@
+// mcpx::Server: the registry of tools, resources and prompts, and the session
+// engine that serves them to MCP clients over one or more transports.
+//
+// Thread safety: every method is safe to call concurrently, from any thread,
+// including from inside handlers. Registration may happen before or after
+// Start(); list_changed notifications reach initialized sessions.
+//
+// Example:
+//   mcpx::Server server({.name = "demo"});
+//   server.AddTool({.name = "echo", .input_schema = ..., .handler = ...});
+//   mcpx::HttpTransport http(server, {.port = 8080});
+//   http.Listen();
+//   server.Run();  // until Stop()
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mcpx/context.h"
+#include "mcpx/json.h"
+#include "mcpx/types.h"
+
+namespace mcpx {
+
+namespace engine {
+class Engine;
+}
+
+struct ServerOptions {
+  std::string name = "mcpx";
+  std::string version = "0.1.0";
+  std::string title;
+  std::string instructions;
+
+  // Threads running network I/O and inline handlers. 0: one.
+  std::size_t io_threads = 0;
+  // Threads running pool handlers. 0: the number of hardware threads (at least 2).
+  std::size_t worker_threads = 0;
+
+  // Sessions idle this long are closed.
+  std::chrono::milliseconds session_idle_timeout = std::chrono::minutes(30);
+  // Sessions that never send notifications/initialized are closed after this.
+  std::chrono::milliseconds init_timeout = std::chrono::seconds(60);
+  // At most this many sessions exist at once; more are refused (HTTP 503).
+  std::size_t max_sessions = 10000;
+  // Requests a single session may have running at once.
+  std::size_t max_inflight_per_session = 256;
+  // Resource subscriptions a single session may hold.
+  std::size_t max_subscriptions_per_session = 1024;
+  // Items per page of the list methods.
+  std::size_t page_size = 100;
+  // Default wait for the client's answer to a server-to-client request.
+  std::chrono::milliseconds client_request_timeout = std::chrono::seconds(60);
+  // Tools without their own timeout are cancelled after this; 0: never.
+  std::chrono::milliseconds tool_timeout = std::chrono::milliseconds(0);
+};
+
+// A snapshot of one session, from ListSessions().
+struct SessionInfo {
+  std::string id;
+  std::string client_name;
+  std::string protocol_version;
+  bool initialized = false;
+  std::chrono::milliseconds idle{0};
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void AddTool(Tool tool);  // replaces a tool of the same name
+  bool RemoveTool(std::string_view name);
+  void AddResource(Resource resource);
+  bool RemoveResource(std::string_view uri);
+  void AddResourceTemplate(ResourceTemplate resource_template);
+  void AddPrompt(Prompt prompt);
+  bool RemovePrompt(std::string_view name);
+  void SetCompletionHandler(CompletionHandler handler);
+
+  // Starts the I/O threads and the worker pool. Idempotent.
+  void Start();
+  // Stops accepting work, closes sessions, joins threads. Idempotent.
+  void Stop();
+  // Blocks until Stop() is called (from another thread or a signal handler).
+  void Wait();
+  // Start() then Wait().
+  void Run();
+
+  std::size_t session_count() const;
+  std::vector<SessionInfo> ListSessions() const;
+  // Sends a notification to one session's standalone stream. False if the
+  // session does not exist.
+  bool Notify(std::string_view session_id, std::string_view method, json::object params);
+  // Ends a session as DELETE would. False if it does not exist.
+  bool CloseSession(std::string_view session_id);
+  // notifications/resources/updated to the sessions subscribed to `uri`.
+  void NotifyResourceUpdated(std::string_view uri);
+  // Runs a tool in-process on the calling thread, as a nested call of `parent`.
+  // Throws mcpx::Error for an unknown tool or invalid arguments.
+  ToolResult CallTool(Context& parent, std::string_view name, json::object arguments);
+
+  // Counters in Prometheus text exposition format.
+  std::string MetricsText() const;
+
+  const ServerOptions& options() const;
+  engine::Engine& engine() { return *engine_; }
+
+ private:
+  std::unique_ptr<engine::Engine> engine_;
+};
+
+}  // namespace mcpx

@@ -1,0 +1,35 @@
+#include "engine/catalog.h"
+
+namespace mcpx::engine {
+
+bool MatchUriTemplate(std::string_view tpl, std::string_view uri,
+                      std::map<std::string, std::string>& vars) {
+  std::map<std::string, std::string> found;
+  std::size_t t = 0;
+  std::size_t u = 0;
+  while (t < tpl.size()) {
+    if (tpl[t] != '{') {
+      if (u >= uri.size() || uri[u] != tpl[t]) return false;
+      ++t;
+      ++u;
+      continue;
+    }
+    const std::size_t close = tpl.find('}', t);
+    if (close == std::string_view::npos) return false;
+    std::string name(tpl.substr(t + 1, close - t - 1));
+    t = close + 1;
+    // The variable runs up to the next literal character of the template (or
+    // the end), and never spans a '/'.
+    const char stop = t < tpl.size() ? tpl[t] : '\0';
+    std::size_t end = u;
+    while (end < uri.size() && uri[end] != '/' && (stop == '\0' || uri[end] != stop)) ++end;
+    if (end == u) return false;
+    found[name] = std::string(uri.substr(u, end - u));
+    u = end;
+  }
+  if (u != uri.size()) return false;
+  vars = std::move(found);
+  return true;
+}
+
+}  // namespace mcpx::engine

@@ -1,0 +1,60 @@
+// The server's catalog of tools, resources, templates and prompts.
+//
+// Thread safety: copy-on-write. Readers take a shared_ptr to an immutable
+// snapshot (a pointer copy under a reader lock, never held while a handler
+// runs); writers copy, modify and publish a new snapshot. Registration is rare,
+// reads are per request.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "mcpx/types.h"
+
+namespace mcpx::engine {
+
+struct CatalogSnapshot {
+  // Ordered maps: pagination walks them in a stable order.
+  std::map<std::string, std::shared_ptr<const Tool>, std::less<>> tools;
+  std::map<std::string, std::shared_ptr<const Resource>, std::less<>> resources;
+  std::vector<std::shared_ptr<const ResourceTemplate>> templates;
+  std::map<std::string, std::shared_ptr<const Prompt>, std::less<>> prompts;
+  std::shared_ptr<const CompletionHandler> completion;
+};
+
+// Matches `uri` against an RFC 6570 level-1 template; fills `vars` on success.
+bool MatchUriTemplate(std::string_view uri_template, std::string_view uri,
+                      std::map<std::string, std::string>& vars);
+
+class Catalog {
+ public:
+  Catalog() : snapshot_(std::make_shared<const CatalogSnapshot>()) {}
+
+  std::shared_ptr<const CatalogSnapshot> Get() const {
+    absl::ReaderMutexLock lock(&mu_);
+    return snapshot_;
+  }
+
+  // Applies `edit` to a copy and publishes it; returns what `edit` returned.
+  template <typename Edit>
+  auto Update(Edit&& edit) {
+    absl::MutexLock writer(&write_mu_);
+    auto next = std::make_shared<CatalogSnapshot>(*Get());
+    auto result = edit(*next);
+    absl::MutexLock lock(&mu_);
+    snapshot_ = std::move(next);
+    return result;
+  }
+
+ private:
+  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const CatalogSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace mcpx::engine

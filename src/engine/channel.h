@@ -1,0 +1,32 @@
+// How messages leave the engine. The engine never includes a transport: each
+// transport implements Channel (one destination: a POST's response stream, the
+// session's standalone GET stream, or stdout) and hands it in.
+#pragma once
+
+#include <string>
+
+namespace mcpx::engine {
+
+// One destination for server-to-client messages.
+//
+// Thread safety: Send and Finish may be called from any thread, concurrently.
+// They must never block: implementations queue (bounded) and write elsewhere.
+class Channel {
+ public:
+  virtual ~Channel() = default;
+  // Queues one serialized JSON-RPC message. `final` marks the response that
+  // completes the request this channel was opened for.
+  virtual void Send(std::string message, bool final) = 0;
+  // Ends a request channel without a response (the request was cancelled).
+  virtual void Finish() = 0;
+};
+
+// Per-session state a transport keeps (streams, event store). Closed when the
+// session ends.
+class SessionTransport {
+ public:
+  virtual ~SessionTransport() = default;
+  virtual void Close() = 0;
+};
+
+}  // namespace mcpx::engine

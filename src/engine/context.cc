@@ -1,0 +1,103 @@
+#include "mcpx/context.h"
+
+#include <future>
+
+#include "engine/engine.h"
+#include "engine/request.h"
+#include "protocol/jsonrpc.h"
+
+namespace mcpx {
+namespace {
+
+const json::object& EmptyObject() {
+  static const json::object empty;
+  return empty;
+}
+const std::string& EmptyString() {
+  static const std::string empty;
+  return empty;
+}
+
+// Integral numbers go out as JSON integers ("3", not "3E0").
+json::value Number(double v) {
+  if (v == static_cast<double>(static_cast<std::int64_t>(v))) return static_cast<std::int64_t>(v);
+  return v;
+}
+
+}  // namespace
+
+Context::Context(std::shared_ptr<engine::RequestState> state) : state_(std::move(state)) {}
+
+const std::string& Context::session_id() const {
+  return state_->session() ? state_->session()->id() : EmptyString();
+}
+const json::object& Context::client_info() const {
+  return state_->session() ? state_->session()->init().client_info : EmptyObject();
+}
+const json::object& Context::client_capabilities() const {
+  return state_->session() ? state_->session()->init().capabilities : EmptyObject();
+}
+const std::string& Context::protocol_version() const {
+  return state_->session() ? state_->session()->init().protocol_version : EmptyString();
+}
+const json::object& Context::request_meta() const { return state_->meta(); }
+const std::map<std::string, std::string>& Context::template_vars() const {
+  return state_->template_vars();
+}
+
+bool Context::cancelled() const { return state_->cancelled(); }
+void Context::OnCancel(std::function<void()> fn) { state_->OnCancel(std::move(fn)); }
+
+bool Context::has_progress_token() const { return !state_->progress_token().is_null(); }
+
+void Context::Progress(double progress, std::optional<double> total, std::string_view message) {
+  if (!has_progress_token()) return;
+  json::object params{{"progressToken", state_->progress_token()}, {"progress", Number(progress)}};
+  if (total) params["total"] = Number(*total);
+  if (!message.empty()) params["message"] = message;
+  state_->SendRelated(protocol::SerializeNotification("notifications/progress", params));
+}
+
+void Context::Log(LogLevel level, json::value data, std::string_view logger) {
+  const auto& session = state_->session();
+  if (!session || level < session->log_level()) return;
+  json::object params{{"level", LogLevelName(level)}, {"data", std::move(data)}};
+  if (!logger.empty()) params["logger"] = logger;
+  state_->SendRelated(protocol::SerializeNotification("notifications/message", params));
+}
+
+void Context::Notify(std::string_view method, json::object params) {
+  state_->SendRelated(protocol::SerializeNotification(method, params));
+}
+
+void Context::RequestClient(std::string method, json::object params,
+                            std::function<void(ClientResponse)> done,
+                            std::chrono::milliseconds timeout) {
+  // The request travels on this request's stream so that the client can relate
+  // it; RequestState drops it if the request has already finished.
+  struct Related : engine::Channel {
+    explicit Related(engine::RequestState& r) : request(r) {}
+    void Send(std::string message, bool) override { request.SendRelated(std::move(message)); }
+    void Finish() override {}
+    engine::RequestState& request;
+  } related(*state_);
+  state_->engine().RequestClient(state_->session(), &related, std::move(method), std::move(params),
+                                 std::move(done), timeout);
+}
+
+ClientResponse Context::RequestClientSync(std::string method, json::object params,
+                                          std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<ClientResponse>>();
+  auto future = promise->get_future();
+  RequestClient(std::move(method), std::move(params),
+                [promise](ClientResponse r) { promise->set_value(std::move(r)); }, timeout);
+  return future.get();
+}
+
+void Context::After(std::chrono::milliseconds delay, std::function<void()> fn) {
+  state_->engine().After(delay, std::move(fn));
+}
+
+Server& Context::server() const { return state_->engine().server(); }
+
+}  // namespace mcpx

@@ -1,0 +1,653 @@
+#include "engine/engine.h"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <charconv>
+#include <future>
+#include <unordered_map>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+
+#include "engine/arguments.h"
+#include "mcpx/error.h"
+
+namespace mcpx::engine {
+namespace {
+
+constexpr std::string_view kSupportedVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
+
+std::int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// 128 bits from the kernel CSPRNG, as 32 lowercase hex digits.
+std::string NewSessionId() {
+  unsigned char bytes[16];
+  std::size_t got = 0;
+  while (got < sizeof bytes) {
+    const ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<std::size_t>(n);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (std::size_t i = 0; i < sizeof bytes; ++i) {
+    id[2 * i] = kHex[bytes[i] >> 4];
+    id[2 * i + 1] = kHex[bytes[i] & 0xf];
+  }
+  return id;
+}
+
+std::string RequireString(const json::object& params, std::string_view key) {
+  const auto* v = params.if_contains(key);
+  if (!v || !v->is_string()) {
+    throw Error(ErrorCode::kInvalidParams, "Invalid params: '" + std::string(key) + "' must be a string");
+  }
+  return std::string(v->get_string());
+}
+
+json::object OptionalObject(const json::object& params, std::string_view key) {
+  const auto* v = params.if_contains(key);
+  if (!v || v->is_null()) return {};
+  if (!v->is_object()) {
+    throw Error(ErrorCode::kInvalidParams, "Invalid params: '" + std::string(key) + "' must be an object");
+  }
+  return v->get_object();
+}
+
+// Cursors are the decimal offset of the next item; clients treat them as opaque.
+std::size_t ParseCursor(const json::object& params) {
+  const auto* v = params.if_contains("cursor");
+  if (!v || v->is_null()) return 0;
+  std::size_t offset = 0;
+  if (v->is_string()) {
+    const auto s = v->get_string();
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), offset);
+    if (ec == std::errc() && ptr == s.data() + s.size() && !s.empty()) return offset;
+  }
+  throw Error(ErrorCode::kInvalidParams, "Invalid params: unknown cursor");
+}
+
+template <typename Map, typename ToJson>
+json::object Page(const Map& items, std::size_t offset, std::size_t page_size,
+                  std::string_view key, ToJson to_json) {
+  json::array out;
+  auto it = items.begin();
+  std::advance(it, std::min(offset, items.size()));
+  std::size_t taken = 0;
+  for (; it != items.end() && taken < page_size; ++it, ++taken) out.push_back(to_json(*it));
+  json::object result;
+  result[key] = std::move(out);
+  if (it != items.end()) result["nextCursor"] = std::to_string(offset + taken);
+  return result;
+}
+
+json::object OptionalObjectOrEmpty(const json::object& params, std::string_view key) {
+  const auto* v = params.if_contains(key);
+  return v && v->is_object() ? v->get_object() : json::object();
+}
+
+}  // namespace
+
+bool IsSupportedProtocolVersion(std::string_view version) {
+  return std::find(std::begin(kSupportedVersions), std::end(kSupportedVersions), version) !=
+         std::end(kSupportedVersions);
+}
+
+Engine::Engine(Server& server, ServerOptions options)
+    : server_(server),
+      options_(std::move(options)),
+      now_ms_(SteadyNowMs),
+      sessions_(options_.max_sessions),
+      sweep_timer_(io_) {}
+
+Engine::~Engine() {
+  Stop();
+  Wait();
+}
+
+void Engine::Start() {
+  if (started_.exchange(true)) return;
+  std::size_t workers = options_.worker_threads;
+  if (workers == 0) workers = std::max(2u, std::thread::hardware_concurrency());
+  pool_ = std::make_unique<boost::asio::thread_pool>(workers);
+  work_ = std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+      io_.get_executor());
+  const std::size_t io_threads = std::max<std::size_t>(1, options_.io_threads);
+  for (std::size_t i = 0; i < io_threads; ++i) io_threads_.emplace_back([this] { io_.run(); });
+  boost::asio::post(io_, [this] { ScheduleSweep(); });
+}
+
+void Engine::Stop() {
+  if (stopping_.exchange(true)) return;
+  for (const SessionPtr& s : sessions_.RemoveIf([](const Session&) { return true; })) Finalize(s);
+  work_.reset();
+  io_.stop();
+  if (pool_) pool_->stop();
+  stopped_.Notify();
+}
+
+void Engine::Wait() {
+  stopped_.WaitForNotification();
+  if (joined_.exchange(true)) return;
+  for (auto& t : io_threads_) {
+    if (t.joinable()) t.join();
+  }
+  if (pool_) pool_->join();
+}
+
+// --- Sessions ----------------------------------------------------------------
+
+SessionPtr Engine::NewSession(const json::object& params) {
+  const std::string requested = RequireString(params, "protocolVersion");
+  ClientInit init;
+  // Version negotiation: echo a supported version, else offer our latest.
+  init.protocol_version =
+      IsSupportedProtocolVersion(requested) ? requested : std::string(kLatestProtocolVersion);
+  init.capabilities = OptionalObject(params, "capabilities");
+  init.client_info = OptionalObject(params, "clientInfo");
+  return std::make_shared<Session>(NewSessionId(), std::move(init), NowMs());
+}
+
+bool Engine::Publish(const SessionPtr& session) {
+  if (stopping()) return false;
+  if (sessions_.Insert(session) != SessionDirectory::InsertResult::kInserted) {
+    metrics_.sessions_rejected.Add();
+    return false;
+  }
+  metrics_.sessions_created.Add();
+  metrics_.CountRequest(observe::MethodId::kInitialize, observe::Outcome::kOk);
+  return true;
+}
+
+json::object Engine::InitializeResult(const Session& session) const {
+  json::object server_info{{"name", options_.name}, {"version", options_.version}};
+  if (!options_.title.empty()) server_info["title"] = options_.title;
+  json::object result{
+      {"protocolVersion", session.init().protocol_version},
+      {"capabilities",
+       {{"tools", {{"listChanged", true}}},
+        {"resources", {{"subscribe", true}, {"listChanged", true}}},
+        {"prompts", {{"listChanged", true}}},
+        {"logging", json::object()},
+        {"completions", json::object()}}},
+      {"serverInfo", std::move(server_info)}};
+  if (!options_.instructions.empty()) result["instructions"] = options_.instructions;
+  return result;
+}
+
+SessionPtr Engine::FindSession(std::string_view id) {
+  SessionPtr s = sessions_.Find(id);
+  if (s && s->state() != SessionState::kClosed) {
+    s->Touch(NowMs());
+    return s;
+  }
+  return nullptr;
+}
+
+void Engine::CloseSession(const SessionPtr& session, bool expired) {
+  sessions_.Remove(session->id());
+  if (expired) metrics_.sessions_expired.Add();
+  Finalize(session);
+}
+
+void Engine::Finalize(const SessionPtr& session) {
+  if (!session->MarkClosed()) return;
+  metrics_.sessions_closed.Add();
+  for (auto& request : session->TakeAllRequests()) request->Cancel(/*drop_response=*/true);
+  for (auto& callback : session->TakeAllPendingClientRequests()) {
+    callback(ClientResponse{false, nullptr, ErrorCode::kInternalError, "session closed"});
+  }
+  if (SessionTransport* t = session->transport()) t->Close();
+}
+
+std::size_t Engine::SweepExpired() {
+  const std::int64_t now = NowMs();
+  const std::int64_t idle = options_.session_idle_timeout.count();
+  const std::int64_t init = options_.init_timeout.count();
+  auto expired = sessions_.RemoveIf([&](const Session& s) {
+    if (!s.expires()) return false;
+    if (s.state() == SessionState::kInitializing) return now - s.created_ms() >= init;
+    return now - s.last_active_ms() >= idle;
+  });
+  for (const SessionPtr& s : expired) {
+    metrics_.sessions_expired.Add();
+    Finalize(s);
+  }
+  return expired.size();
+}
+
+void Engine::ScheduleSweep() {
+  if (stopping()) return;
+  auto interval = std::min(options_.session_idle_timeout, options_.init_timeout) / 4;
+  interval = std::clamp<std::chrono::milliseconds>(interval, std::chrono::milliseconds(20),
+                                                   std::chrono::seconds(5));
+  sweep_timer_.expires_after(interval);
+  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping()) return;
+    SweepExpired();
+    ScheduleSweep();
+  });
+}
+
+// --- Scheduling ----------------------------------------------------------------
+
+void Engine::Post(std::function<void()> fn) {
+  if (!pool_) return;
+  metrics_.pool_queue_depth.Add(1);
+  boost::asio::post(*pool_, [this, fn = std::move(fn)] {
+    metrics_.pool_queue_depth.Add(-1);
+    fn();
+  });
+}
+
+void Engine::After(std::chrono::milliseconds delay, std::function<void()> fn) {
+  auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
+  timer->async_wait([this, timer, fn = std::move(fn)](const boost::system::error_code& ec) mutable {
+    if (!ec) Post(std::move(fn));
+  });
+}
+
+// --- Messages ------------------------------------------------------------------
+
+void Engine::HandleMessage(const SessionPtr& session, protocol::Message message,
+                           std::shared_ptr<Channel> channel) {
+  switch (message.kind) {
+    case protocol::MessageKind::kRequest:
+      HandleRequest(session, message, std::move(channel));
+      return;
+    case protocol::MessageKind::kNotification:
+      HandleNotification(session, message);
+      return;
+    case protocol::MessageKind::kResponse:
+    case protocol::MessageKind::kErrorResponse:
+      HandleClientResponse(session, message);
+      return;
+  }
+}
+
+void Engine::HandleNotification(const SessionPtr& session, const protocol::Message& message) {
+  if (!session) return;
+  if (message.method == "notifications/initialized") {
+    session->MarkReady();
+  } else if (message.method == "notifications/cancelled") {
+    const auto* id = message.params.if_contains("requestId");
+    if (!id) return;
+    if (auto request = session->FindRequest(protocol::IdKey(*id))) {
+      // The client no longer wants the answer: no response is sent.
+      if (!request->done()) {
+        metrics_.CountRequest(observe::MethodIdOf(request->method()), observe::Outcome::kCancelled);
+      }
+      request->Cancel(/*drop_response=*/true);
+    }
+  }
+  // Other notifications (roots/list_changed, progress) need no action here.
+}
+
+void Engine::HandleClientResponse(const SessionPtr& session, const protocol::Message& message) {
+  if (!session || !message.id.is_int64()) return;
+  Session::ClientCallback callback = session->TakePendingClientRequest(message.id.get_int64());
+  if (!callback) return;  // late or unknown answer: dropped
+  ClientResponse response;
+  if (message.kind == protocol::MessageKind::kResponse) {
+    response.ok = true;
+    response.result = message.result;
+  } else {
+    if (const auto* code = message.error.if_contains("code"); code && code->is_int64()) {
+      response.error_code = static_cast<int>(code->get_int64());
+    }
+    if (const auto* msg = message.error.if_contains("message"); msg && msg->is_string()) {
+      response.error_message = std::string(msg->get_string());
+    }
+  }
+  callback(std::move(response));
+}
+
+void Engine::RequestClient(const SessionPtr& session, Channel* via, std::string method,
+                           json::object params, std::function<void(ClientResponse)> done,
+                           std::chrono::milliseconds timeout) {
+  if (!session || session->state() == SessionState::kClosed) {
+    Post([done = std::move(done)] {
+      done(ClientResponse{false, nullptr, ErrorCode::kInternalError, "no session"});
+    });
+    return;
+  }
+  const std::int64_t id = session->NextClientRequestId();
+  // Whoever takes the callback out of the pending table runs it: the answer,
+  // the timeout, or the session's end. So it runs exactly once, on a worker.
+  session->AddPendingClientRequest(id, [this, done = std::move(done)](ClientResponse r) mutable {
+    Post([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+  });
+  if (timeout.count() <= 0) timeout = options_.client_request_timeout;
+  std::weak_ptr<Session> weak = session;
+  After(timeout, [weak, id] {
+    if (auto s = weak.lock()) {
+      if (auto cb = s->TakePendingClientRequest(id)) {
+        cb(ClientResponse{false, nullptr, ErrorCode::kRequestTimeout, "client did not answer in time"});
+      }
+    }
+  });
+  std::string message = protocol::SerializeRequest(id, method, params);
+  Channel* channel = via ? via : session->standalone();
+  if (channel) channel->Send(std::move(message), false);
+}
+
+bool Engine::NotifySession(const SessionPtr& session, std::string_view method,
+                           const json::object& params) {
+  if (!session || session->state() == SessionState::kClosed) return false;
+  if (Channel* channel = session->standalone()) {
+    channel->Send(protocol::SerializeNotification(method, params), false);
+  }
+  return true;
+}
+
+void Engine::NotifyAll(std::string_view method, const json::object& params) {
+  const std::string message = protocol::SerializeNotification(method, params);
+  for (const SessionPtr& s : sessions_.Snapshot()) {
+    if (s->state() != SessionState::kReady) continue;
+    if (Channel* channel = s->standalone()) channel->Send(message, false);
+  }
+}
+
+void Engine::NotifyResourceUpdated(std::string_view uri) {
+  const std::string key(uri);
+  const std::string message =
+      protocol::SerializeNotification("notifications/resources/updated", {{"uri", uri}});
+  for (const SessionPtr& s : sessions_.Snapshot()) {
+    if (!s->IsSubscribed(key)) continue;
+    if (Channel* channel = s->standalone()) channel->Send(message, false);
+  }
+}
+
+void Engine::Reply(const std::shared_ptr<RequestState>& r, const json::value& result) {
+  if (r->CompleteWithResult(result)) {
+    metrics_.CountRequest(observe::MethodIdOf(r->method()), observe::Outcome::kOk);
+  }
+}
+
+void Engine::Fail(const std::shared_ptr<RequestState>& r, int code, std::string_view message,
+                  const json::value& data) {
+  if (r->CompleteWithError(code, message, data)) {
+    metrics_.CountRequest(observe::MethodIdOf(r->method()), observe::Outcome::kError);
+  }
+}
+
+void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message,
+                           std::shared_ptr<Channel> channel) {
+  const auto& table = Methods();
+  auto entry = table.find(message.method);
+  if (entry == table.end()) {
+    metrics_.CountRequest(observe::MethodId::kOther, observe::Outcome::kError);
+    const std::string text = message.method == "initialize"
+                                 ? "Invalid Request: session already initialized"
+                                 : "Method not found: " + message.method;
+    const int code = message.method == "initialize" ? ErrorCode::kInvalidRequest
+                                                    : ErrorCode::kMethodNotFound;
+    channel->Send(protocol::SerializeError(message.id, code, text), true);
+    return;
+  }
+  json::object meta = OptionalObjectOrEmpty(message.params, "_meta");
+  auto request = std::make_shared<RequestState>(this, session, message.id, message.method,
+                                                std::move(meta), channel);
+  if (session) {
+    if (!session->RegisterRequest(request->id_key(), request, options_.max_inflight_per_session)) {
+      metrics_.CountRequest(entry->second.id, observe::Outcome::kError);
+      const bool duplicate = session->FindRequest(request->id_key()) != nullptr;
+      channel->Send(protocol::SerializeError(
+                        message.id, duplicate ? ErrorCode::kInvalidRequest : ErrorCode::kServerOverloaded,
+                        duplicate ? "Invalid Request: id already in use"
+                                  : "Too many requests in flight for this session"),
+                    true);
+      return;
+    }
+    std::weak_ptr<Session> weak = session;
+    RequestState* raw = request.get();
+    request->set_on_done([this, weak, raw] {
+      metrics_.requests_inflight.Add(-1);
+      if (auto s = weak.lock()) s->UnregisterRequest(raw->id_key(), raw);
+    });
+  } else {
+    request->set_on_done([this] { metrics_.requests_inflight.Add(-1); });
+  }
+  metrics_.requests_inflight.Add(1);
+  try {
+    (this->*entry->second.fn)(request, message.params);
+  } catch (const Error& e) {
+    Fail(request, e.code(), e.message(), e.data());
+  } catch (const std::exception& e) {
+    Fail(request, ErrorCode::kInternalError, std::string("Internal error: ") + e.what());
+  }
+}
+
+void Engine::Run(const std::shared_ptr<RequestState>& request, Execution where,
+                 std::function<void(const std::shared_ptr<RequestState>&)> fn) {
+  auto task = [this, request, fn = std::move(fn)] {
+    if (request->done()) return;  // cancelled while queued
+    try {
+      fn(request);
+    } catch (const Error& e) {
+      Fail(request, e.code(), e.message(), e.data());
+    } catch (const std::exception& e) {
+      Fail(request, ErrorCode::kInternalError, std::string("Internal error: ") + e.what());
+    } catch (...) {
+      Fail(request, ErrorCode::kInternalError, "Internal error");
+    }
+  };
+  if (where == Execution::kInline) {
+    task();
+  } else {
+    Post(std::move(task));
+  }
+}
+
+// --- Methods -------------------------------------------------------------------
+
+void Engine::Ping(const std::shared_ptr<RequestState>& r, json::object&) { Reply(r, json::object()); }
+
+void Engine::SetLogLevel(const std::shared_ptr<RequestState>& r, json::object& params) {
+  auto level = ParseLogLevel(RequireString(params, "level"));
+  if (!level) throw Error(ErrorCode::kInvalidParams, "Invalid params: unknown log level");
+  if (r->session()) r->session()->set_log_level(*level);
+  Reply(r, json::object());
+}
+
+void Engine::ListTools(const std::shared_ptr<RequestState>& r, json::object& params) {
+  auto snapshot = catalog_.Get();
+  Reply(r, Page(snapshot->tools, ParseCursor(params), options_.page_size, "tools",
+                [](const auto& kv) { return kv.second->ToJson(); }));
+}
+
+void Engine::CallTool(const std::shared_ptr<RequestState>& r, json::object& params) {
+  const std::string name = RequireString(params, "name");
+  auto snapshot = catalog_.Get();
+  auto it = snapshot->tools.find(name);
+  if (it == snapshot->tools.end()) {
+    throw Error(ErrorCode::kInvalidParams, "Unknown tool: " + name);
+  }
+  std::shared_ptr<const Tool> tool = it->second;
+  json::object arguments = OptionalObject(params, "arguments");
+  ValidateArguments(tool->input_schema, arguments);
+
+  const auto timeout = tool->timeout.count() > 0 ? tool->timeout : options_.tool_timeout;
+  if (timeout.count() > 0) {
+    std::weak_ptr<RequestState> weak = r;
+    After(timeout, [this, weak] {
+      if (auto req = weak.lock(); req && !req->done()) {
+        req->Cancel(/*drop_response=*/false);
+        Fail(req, ErrorCode::kRequestTimeout, "Request timed out");
+      }
+    });
+  }
+
+  Run(r, tool->execution, [this, tool, arguments = std::move(arguments)](const auto& req) {
+    Context ctx(req);
+    if (tool->async_handler) {
+      std::weak_ptr<RequestState> weak = req;
+      tool->async_handler(
+          ctx, arguments,
+          mcpx::Reply<ToolResult>(
+              [this, req](ToolResult result) { Reply(req, result.ToJson()); },
+              [this, req](int code, std::string message) { Fail(req, code, message); }));
+      return;
+    }
+    ToolResult result = tool->handler(ctx, arguments);
+    Reply(req, result.ToJson());
+  });
+}
+
+ToolResult Engine::CallToolInline(RequestState& parent, std::string_view name, json::object arguments) {
+  auto snapshot = catalog_.Get();
+  auto it = snapshot->tools.find(name);
+  if (it == snapshot->tools.end()) {
+    throw Error(ErrorCode::kInvalidParams, "Unknown tool: " + std::string(name));
+  }
+  std::shared_ptr<const Tool> tool = it->second;
+  ValidateArguments(tool->input_schema, arguments);
+  auto child = std::make_shared<RequestState>(this, parent.session(), parent.id(), "tools/call",
+                                              json::object(), nullptr);
+  parent.OnCancel([weak = std::weak_ptr<RequestState>(child)] {
+    if (auto c = weak.lock()) c->Cancel(false);
+  });
+  Context ctx(child);
+  if (!tool->async_handler) return tool->handler(ctx, arguments);
+  auto promise = std::make_shared<std::promise<ToolResult>>();
+  auto future = promise->get_future();
+  tool->async_handler(ctx, arguments,
+                      mcpx::Reply<ToolResult>(
+                          [promise](ToolResult result) { promise->set_value(std::move(result)); },
+                          [promise](int code, std::string message) {
+                            promise->set_exception(std::make_exception_ptr(Error(code, message)));
+                          }));
+  return future.get();
+}
+
+void Engine::ListResources(const std::shared_ptr<RequestState>& r, json::object& params) {
+  auto snapshot = catalog_.Get();
+  Reply(r, Page(snapshot->resources, ParseCursor(params), options_.page_size, "resources",
+                [](const auto& kv) { return kv.second->ToJson(); }));
+}
+
+void Engine::ListResourceTemplates(const std::shared_ptr<RequestState>& r, json::object& params) {
+  auto snapshot = catalog_.Get();
+  Reply(r, Page(snapshot->templates, ParseCursor(params), options_.page_size, "resourceTemplates",
+                [](const auto& t) { return t->ToJson(); }));
+}
+
+void Engine::ReadResource(const std::shared_ptr<RequestState>& r, json::object& params) {
+  const std::string uri = RequireString(params, "uri");
+  auto snapshot = catalog_.Get();
+  ResourceReader reader;
+  if (auto it = snapshot->resources.find(uri); it != snapshot->resources.end()) {
+    reader = it->second->read;
+  } else {
+    for (const auto& t : snapshot->templates) {
+      if (MatchUriTemplate(t->uri_template, uri, r->template_vars())) {
+        reader = t->read;
+        break;
+      }
+    }
+  }
+  if (!reader) {
+    throw Error(ErrorCode::kResourceNotFound, "Resource not found", json::object{{"uri", uri}});
+  }
+  Run(r, Execution::kPool, [this, reader, uri](const auto& req) {
+    Context ctx(req);
+    json::array contents;
+    for (const auto& c : reader(ctx, uri)) contents.push_back(c.ToJson());
+    Reply(req, json::object{{"contents", std::move(contents)}});
+  });
+}
+
+void Engine::Subscribe(const std::shared_ptr<RequestState>& r, json::object& params) {
+  const std::string uri = RequireString(params, "uri");
+  if (r->session() && !r->session()->Subscribe(uri, options_.max_subscriptions_per_session)) {
+    throw Error(ErrorCode::kInvalidParams, "Too many subscriptions for this session");
+  }
+  Reply(r, json::object());
+}
+
+void Engine::Unsubscribe(const std::shared_ptr<RequestState>& r, json::object& params) {
+  const std::string uri = RequireString(params, "uri");
+  if (r->session()) r->session()->Unsubscribe(uri);
+  Reply(r, json::object());
+}
+
+void Engine::ListPrompts(const std::shared_ptr<RequestState>& r, json::object& params) {
+  auto snapshot = catalog_.Get();
+  Reply(r, Page(snapshot->prompts, ParseCursor(params), options_.page_size, "prompts",
+                [](const auto& kv) { return kv.second->ToJson(); }));
+}
+
+void Engine::GetPrompt(const std::shared_ptr<RequestState>& r, json::object& params) {
+  const std::string name = RequireString(params, "name");
+  auto snapshot = catalog_.Get();
+  auto it = snapshot->prompts.find(name);
+  if (it == snapshot->prompts.end()) throw Error(ErrorCode::kInvalidParams, "Unknown prompt: " + name);
+  std::shared_ptr<const Prompt> prompt = it->second;
+  json::object arguments = OptionalObject(params, "arguments");
+  for (const auto& a : prompt->arguments) {
+    const auto* v = arguments.if_contains(a.name);
+    if (a.required && !v) {
+      throw Error(ErrorCode::kInvalidParams, "Missing required argument: " + a.name);
+    }
+    if (v && !v->is_string()) {
+      throw Error(ErrorCode::kInvalidParams, "Argument must be a string: " + a.name);
+    }
+  }
+  Run(r, Execution::kPool, [this, prompt, arguments = std::move(arguments)](const auto& req) {
+    Context ctx(req);
+    Reply(req, prompt->handler(ctx, arguments).ToJson());
+  });
+}
+
+void Engine::Complete(const std::shared_ptr<RequestState>& r, json::object& params) {
+  CompletionRequest request;
+  request.ref = OptionalObject(params, "ref");
+  const json::object argument = OptionalObject(params, "argument");
+  request.argument_name = RequireString(argument, "name");
+  request.argument_value = RequireString(argument, "value");
+  request.context_arguments = OptionalObject(OptionalObject(params, "context"), "arguments");
+  auto snapshot = catalog_.Get();
+  auto handler = snapshot->completion;
+  Run(r, Execution::kPool, [this, handler, request = std::move(request)](const auto& req) {
+    CompletionResult result;
+    if (handler) {
+      Context ctx(req);
+      result = (*handler)(ctx, request);
+    }
+    json::array values;
+    for (std::size_t i = 0; i < result.values.size() && i < 100; ++i) values.push_back(json::string(result.values[i]));
+    json::object completion{{"values", std::move(values)},
+                            {"hasMore", result.has_more || result.values.size() > 100}};
+    if (result.total) completion["total"] = *result.total;
+    Reply(req, json::object{{"completion", std::move(completion)}});
+  });
+}
+
+std::string Engine::MetricsText() const {
+  return observe::RenderPrometheus(metrics_, sessions_.size(), sessions_.contended());
+}
+
+const std::unordered_map<std::string_view, Engine::MethodEntry>& Engine::Methods() {
+  using M = observe::MethodId;
+  static const std::unordered_map<std::string_view, MethodEntry> table = {
+      {"ping", {M::kPing, &Engine::Ping}},
+      {"logging/setLevel", {M::kLoggingSetLevel, &Engine::SetLogLevel}},
+      {"tools/list", {M::kToolsList, &Engine::ListTools}},
+      {"tools/call", {M::kToolsCall, &Engine::CallTool}},
+      {"resources/list", {M::kResourcesList, &Engine::ListResources}},
+      {"resources/templates/list", {M::kResourcesTemplatesList, &Engine::ListResourceTemplates}},
+      {"resources/read", {M::kResourcesRead, &Engine::ReadResource}},
+      {"resources/subscribe", {M::kResourcesSubscribe, &Engine::Subscribe}},
+      {"resources/unsubscribe", {M::kResourcesUnsubscribe, &Engine::Unsubscribe}},
+      {"prompts/list", {M::kPromptsList, &Engine::ListPrompts}},
+      {"prompts/get", {M::kPromptsGet, &Engine::GetPrompt}},
+      {"completion/complete", {M::kCompletionComplete, &Engine::Complete}},
+  };
+  return table;
+}
+
+}  // namespace mcpx::engine

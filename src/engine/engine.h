@@ -1,0 +1,163 @@
+// The session engine: owns the threads, the session directory and the catalog,
+// and turns each incoming JSON-RPC message into work and replies.
+//
+// Threading: `io()` is run by the I/O threads (transports and inline handlers);
+// `pool()` runs handlers that may block. The engine holds no lock of its own
+// while any handler runs, while waiting for a client, or while a transport
+// writes: it only ever looks things up, releases, then acts.
+//
+// Thread safety: safe for concurrent use.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "absl/synchronization/notification.h"
+#include "engine/catalog.h"
+#include "engine/channel.h"
+#include "engine/request.h"
+#include "engine/session.h"
+#include "engine/session_directory.h"
+#include "mcpx/server.h"
+#include "observe/metrics.h"
+#include "protocol/jsonrpc.h"
+
+namespace mcpx::engine {
+
+// Protocol revisions this engine speaks, newest first.
+inline constexpr std::string_view kLatestProtocolVersion = "2025-11-25";
+bool IsSupportedProtocolVersion(std::string_view version);
+
+class Engine {
+ public:
+  Engine(Server& server, ServerOptions options);
+  ~Engine();
+
+  Server& server() { return server_; }
+  const ServerOptions& options() const { return options_; }
+  boost::asio::io_context& io() { return io_; }
+  observe::Metrics& metrics() { return metrics_; }
+  SessionDirectory& sessions() { return sessions_; }
+  Catalog& catalog() { return catalog_; }
+
+  void Start();
+  void Stop();
+  void Wait();
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+
+  // --- Sessions -------------------------------------------------------------
+  // Validates initialize params and builds an unpublished session. Throws
+  // mcpx::Error(-32602) on invalid params.
+  SessionPtr NewSession(const json::object& initialize_params);
+  // Publishes into the directory; false when full (counted as rejected).
+  bool Publish(const SessionPtr& session);
+  // The initialize result for `session`.
+  json::object InitializeResult(const Session& session) const;
+  // Finds a live session and marks it active.
+  SessionPtr FindSession(std::string_view id);
+  // Removes and closes: cancels its requests, fails pending client requests,
+  // closes its transport state. Safe to call twice.
+  void CloseSession(const SessionPtr& session, bool expired = false);
+  // Closes sessions idle past their timeout. Run periodically; public for tests.
+  std::size_t SweepExpired();
+
+  // --- Messages -------------------------------------------------------------
+  // Handles one message of `session` (which may be null only for stdio before
+  // initialize). A request's response goes to `channel` exactly once (unless
+  // the client cancels it); notifications and responses need no channel.
+  void HandleMessage(const SessionPtr& session, protocol::Message message,
+                     std::shared_ptr<Channel> channel);
+
+  // Sends a server-to-client request on `via` (or the session's standalone
+  // channel) and calls `done` on a worker with the answer.
+  void RequestClient(const SessionPtr& session, Channel* via, std::string method,
+                     json::object params, std::function<void(ClientResponse)> done,
+                     std::chrono::milliseconds timeout);
+
+  // Notifications unrelated to a request: to one session, or to all ready ones.
+  bool NotifySession(const SessionPtr& session, std::string_view method, const json::object& params);
+  void NotifyAll(std::string_view method, const json::object& params);
+  void NotifyResourceUpdated(std::string_view uri);
+
+  // Runs `fn` on a worker thread.
+  void Post(std::function<void()> fn);
+  // Runs `fn` on a worker after `delay`.
+  void After(std::chrono::milliseconds delay, std::function<void()> fn);
+
+  std::int64_t NowMs() const { return now_ms_(); }
+  void SetClockForTesting(std::function<std::int64_t()> now_ms) { now_ms_ = std::move(now_ms); }
+
+  // Runs a tool synchronously in the calling thread (nested call).
+  ToolResult CallToolInline(RequestState& parent, std::string_view name, json::object arguments);
+
+  std::string MetricsText() const;
+
+ private:
+  using MethodFn = void (Engine::*)(const std::shared_ptr<RequestState>&, json::object&);
+  struct MethodEntry {
+    observe::MethodId id;
+    MethodFn fn;
+  };
+  static const std::unordered_map<std::string_view, MethodEntry>& Methods();
+
+  void HandleRequest(const SessionPtr& session, protocol::Message& message,
+                     std::shared_ptr<Channel> channel);
+  void HandleNotification(const SessionPtr& session, const protocol::Message& message);
+  void HandleClientResponse(const SessionPtr& session, const protocol::Message& message);
+
+  // Runs `fn(request)` either inline or on the pool, turning exceptions into
+  // JSON-RPC errors for that request only.
+  void Run(const std::shared_ptr<RequestState>& request, Execution where,
+           std::function<void(const std::shared_ptr<RequestState>&)> fn);
+
+  void Ping(const std::shared_ptr<RequestState>& r, json::object& params);
+  void SetLogLevel(const std::shared_ptr<RequestState>& r, json::object& params);
+  void ListTools(const std::shared_ptr<RequestState>& r, json::object& params);
+  void CallTool(const std::shared_ptr<RequestState>& r, json::object& params);
+  void ListResources(const std::shared_ptr<RequestState>& r, json::object& params);
+  void ListResourceTemplates(const std::shared_ptr<RequestState>& r, json::object& params);
+  void ReadResource(const std::shared_ptr<RequestState>& r, json::object& params);
+  void Subscribe(const std::shared_ptr<RequestState>& r, json::object& params);
+  void Unsubscribe(const std::shared_ptr<RequestState>& r, json::object& params);
+  void ListPrompts(const std::shared_ptr<RequestState>& r, json::object& params);
+  void GetPrompt(const std::shared_ptr<RequestState>& r, json::object& params);
+  void Complete(const std::shared_ptr<RequestState>& r, json::object& params);
+
+  void ScheduleSweep();
+  // Closes a session already removed from the directory.
+  void Finalize(const SessionPtr& session);
+  void Reply(const std::shared_ptr<RequestState>& r, const json::value& result);
+  void Fail(const std::shared_ptr<RequestState>& r, int code, std::string_view message,
+            const json::value& data = nullptr);
+
+  Server& server_;
+  const ServerOptions options_;
+  std::function<std::int64_t()> now_ms_;
+  observe::Metrics metrics_;
+  SessionDirectory sessions_;
+  Catalog catalog_;
+
+  boost::asio::io_context io_;
+  std::unique_ptr<boost::asio::thread_pool> pool_;
+  std::vector<std::thread> io_threads_;
+  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  boost::asio::steady_timer sweep_timer_;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopping_{false};
+  absl::Notification stopped_;
+  std::atomic<bool> joined_{false};
+};
+
+}  // namespace mcpx::engine

@@ -1,0 +1,77 @@
+#include "engine/request.h"
+
+#include <utility>
+
+#include "protocol/jsonrpc.h"
+
+namespace mcpx::engine {
+namespace {
+
+json::value ProgressToken(const json::object& meta) {
+  if (const auto* token = meta.if_contains("progressToken")) {
+    if (token->is_string() || token->is_int64() || token->is_uint64()) return *token;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+RequestState::RequestState(Engine* engine, SessionPtr session, json::value id, std::string method,
+                           json::object meta, std::shared_ptr<Channel> channel)
+    : engine_(engine),
+      session_(std::move(session)),
+      id_(std::move(id)),
+      id_key_(protocol::IdKey(id_)),
+      method_(std::move(method)),
+      meta_(std::move(meta)),
+      progress_token_(ProgressToken(meta_)),
+      channel_(std::move(channel)) {}
+
+void RequestState::Cancel(bool drop_response) {
+  std::vector<std::function<void()>> callbacks;
+  {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_.exchange(true, std::memory_order_acq_rel)) return;
+    callbacks.swap(on_cancel_);
+  }
+  for (auto& fn : callbacks) fn();
+  if (drop_response && !done_.exchange(true, std::memory_order_acq_rel)) {
+    if (channel_) channel_->Finish();
+    if (on_done_) on_done_();
+  }
+}
+
+void RequestState::OnCancel(std::function<void()> fn) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!cancelled_.load(std::memory_order_acquire)) {
+      on_cancel_.push_back(std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+void RequestState::SendRelated(std::string message) {
+  if (done() || !channel_) return;
+  channel_->Send(std::move(message), /*final=*/false);
+}
+
+bool RequestState::Finish(std::string response) {
+  if (done_.exchange(true, std::memory_order_acq_rel)) return false;
+  if (channel_) channel_->Send(std::move(response), /*final=*/true);
+  if (on_done_) on_done_();
+  return true;
+}
+
+bool RequestState::CompleteWithResult(const json::value& result) {
+  if (done()) return false;
+  return Finish(protocol::SerializeResult(id_, result));
+}
+
+bool RequestState::CompleteWithError(int code, std::string_view message, const json::value& data) {
+  if (done()) return false;
+  return Finish(protocol::SerializeError(id_, code, message, data));
+}
+
+}  // namespace mcpx::engine

@@ -1,0 +1,79 @@
+// The engine's record of one request while it runs: where its messages go,
+// whether it was cancelled, and the exactly-once completion.
+//
+// Thread safety: safe for concurrent use. `cancelled_` and `done_` are atomics;
+// cancel callbacks sit behind `mu_` and run after it is released.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/channel.h"
+#include "engine/session.h"
+#include "mcpx/json.h"
+
+namespace mcpx::engine {
+
+class Engine;
+
+class RequestState {
+ public:
+  RequestState(Engine* engine, SessionPtr session, json::value id, std::string method,
+               json::object meta, std::shared_ptr<Channel> channel);
+
+  Engine& engine() const { return *engine_; }
+  // Null for in-process calls that have no session.
+  const SessionPtr& session() const { return session_; }
+  const json::value& id() const { return id_; }
+  const std::string& id_key() const { return id_key_; }
+  const std::string& method() const { return method_; }
+  const json::object& meta() const { return meta_; }
+  const json::value& progress_token() const { return progress_token_; }
+  std::map<std::string, std::string>& template_vars() { return template_vars_; }
+
+  bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
+  bool done() const { return done_.load(std::memory_order_acquire); }
+
+  // Marks the request cancelled and runs the cancel callbacks. When
+  // `drop_response` is set the request's channel is finished at once and any
+  // later result is discarded (the client said it no longer wants it).
+  void Cancel(bool drop_response);
+  void OnCancel(std::function<void()> fn);
+
+  // Sends a message related to this request on its channel (progress, logs,
+  // server-to-client requests). Dropped once the request is done.
+  void SendRelated(std::string message);
+  // Sends the final result or error. Only the first completion counts.
+  bool CompleteWithResult(const json::value& result);
+  bool CompleteWithError(int code, std::string_view message, const json::value& data = nullptr);
+
+  // Called by the engine exactly once when the request leaves the session.
+  void set_on_done(std::function<void()> fn) { on_done_ = std::move(fn); }
+
+ private:
+  bool Finish(std::string response);
+
+  Engine* const engine_;
+  const SessionPtr session_;
+  const json::value id_;
+  const std::string id_key_;
+  const std::string method_;
+  const json::object meta_;
+  const json::value progress_token_;
+  const std::shared_ptr<Channel> channel_;
+  std::map<std::string, std::string> template_vars_;
+  std::function<void()> on_done_;
+
+  std::atomic<bool> cancelled_{false};
+  std::atomic<bool> done_{false};
+  absl::Mutex mu_;
+  std::vector<std::function<void()>> on_cancel_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace mcpx::engine

@@ -1,0 +1,117 @@
+// One MCP session: what the client declared at initialize (immutable), and the
+// little that changes (state, log level, subscriptions, in-flight requests,
+// pending server-to-client requests).
+//
+// Thread safety: safe for concurrent use. Immutable fields are read without
+// locks; scalar state is atomic; each table has its own small mutex, held only
+// for the map operation itself, never while calling out.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/channel.h"
+#include "mcpx/context.h"
+#include "mcpx/json.h"
+
+namespace mcpx::engine {
+
+class RequestState;
+
+// Facts fixed at initialize.
+struct ClientInit {
+  std::string protocol_version;
+  json::object client_info;
+  json::object capabilities;
+};
+
+enum class SessionState : std::uint8_t { kInitializing, kReady, kClosed };
+
+class Session {
+ public:
+  Session(std::string id, ClientInit init, std::int64_t now_ms);
+  ~Session();
+
+  const std::string& id() const { return id_; }
+  const ClientInit& init() const { return init_; }
+
+  SessionState state() const { return state_.load(std::memory_order_acquire); }
+  void MarkReady();
+  // Transitions to kClosed; true for the caller that closed it.
+  bool MarkClosed();
+
+  void Touch(std::int64_t now_ms) { last_active_ms_.store(now_ms, std::memory_order_relaxed); }
+  std::int64_t last_active_ms() const { return last_active_ms_.load(std::memory_order_relaxed); }
+  std::int64_t created_ms() const { return created_ms_; }
+
+  LogLevel log_level() const { return static_cast<LogLevel>(log_level_.load(std::memory_order_relaxed)); }
+  void set_log_level(LogLevel level) { log_level_.store(static_cast<int>(level), std::memory_order_relaxed); }
+
+  // Resource subscriptions. Subscribe returns false when the table is full.
+  bool Subscribe(const std::string& uri, std::size_t limit);
+  void Unsubscribe(const std::string& uri);
+  bool IsSubscribed(const std::string& uri) const;
+
+  // In-flight requests, for cancellation. Register returns false when the
+  // session already runs `limit` requests or the id is in use.
+  bool RegisterRequest(const std::string& id_key, std::shared_ptr<RequestState> request,
+                       std::size_t limit);
+  void UnregisterRequest(const std::string& id_key, const RequestState* request);
+  std::shared_ptr<RequestState> FindRequest(const std::string& id_key) const;
+  std::size_t inflight() const;
+
+  // Server-to-client requests awaiting the client's answer.
+  using ClientCallback = std::function<void(ClientResponse)>;
+  std::int64_t NextClientRequestId() { return next_client_request_id_.fetch_add(1) + 1; }
+  void AddPendingClientRequest(std::int64_t id, ClientCallback callback);
+  // Removes and returns the callback, or an empty function if none is pending.
+  ClientCallback TakePendingClientRequest(std::int64_t id);
+
+  // Everything still running or pending; used when the session ends.
+  std::vector<std::shared_ptr<RequestState>> TakeAllRequests();
+  std::vector<ClientCallback> TakeAllPendingClientRequests();
+
+  // The channel for messages unrelated to any request (list_changed, resource
+  // updates). Set once by the transport before the session is published.
+  void set_standalone(std::shared_ptr<Channel> channel) { standalone_ = std::move(channel); }
+  Channel* standalone() const { return standalone_.get(); }
+  void set_transport(std::shared_ptr<SessionTransport> t) { transport_ = std::move(t); }
+  // Sessions that live as long as their transport (stdio) never idle out.
+  void set_expires(bool expires) { expires_ = expires; }
+  bool expires() const { return expires_; }
+  SessionTransport* transport() const { return transport_.get(); }
+
+ private:
+  const std::string id_;
+  const ClientInit init_;
+  const std::int64_t created_ms_;
+  std::atomic<SessionState> state_{SessionState::kInitializing};
+  std::atomic<std::int64_t> last_active_ms_;
+  std::atomic<int> log_level_{static_cast<int>(LogLevel::kDebug)};
+  std::atomic<std::int64_t> next_client_request_id_{0};
+  std::shared_ptr<Channel> standalone_;
+  std::shared_ptr<SessionTransport> transport_;
+  bool expires_ = true;  // set before the session is published
+
+  mutable absl::Mutex subscriptions_mu_;
+  absl::flat_hash_set<std::string> subscriptions_ ABSL_GUARDED_BY(subscriptions_mu_);
+
+  mutable absl::Mutex requests_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<RequestState>> inflight_
+      ABSL_GUARDED_BY(requests_mu_);
+  absl::flat_hash_map<std::int64_t, ClientCallback> pending_client_
+      ABSL_GUARDED_BY(requests_mu_);
+};
+
+using SessionPtr = std::shared_ptr<Session>;
+
+}  // namespace mcpx::engine

@@ -1,0 +1,64 @@
+#include "observe/metrics.h"
+
+#include <sstream>
+
+namespace mcpx::observe {
+namespace {
+
+constexpr std::array<std::string_view, static_cast<std::size_t>(MethodId::kCount)> kMethodNames = {
+    "initialize", "ping", "tools/list", "tools/call", "resources/list", "resources/read",
+    "resources/templates/list", "resources/subscribe", "resources/unsubscribe", "prompts/list",
+    "prompts/get", "completion/complete", "logging/setLevel", "other"};
+
+constexpr std::array<std::string_view, static_cast<std::size_t>(Outcome::kCount)> kOutcomeNames = {
+    "ok", "error", "cancelled"};
+
+void Line(std::ostringstream& out, std::string_view name, std::string_view type,
+          std::string_view help, auto value) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
+      << name << ' ' << value << '\n';
+}
+
+}  // namespace
+
+MethodId MethodIdOf(std::string_view method) {
+  for (std::size_t i = 0; i + 1 < kMethodNames.size(); ++i) {
+    if (kMethodNames[i] == method) return static_cast<MethodId>(i);
+  }
+  return MethodId::kOther;
+}
+
+std::string_view MethodName(MethodId id) { return kMethodNames[static_cast<std::size_t>(id)]; }
+
+std::string RenderPrometheus(const Metrics& m, std::size_t sessions_active,
+                             std::uint64_t directory_contended) {
+  std::ostringstream out;
+  Line(out, "mcpx_sessions_active", "gauge", "Sessions in the directory.", sessions_active);
+  Line(out, "mcpx_sessions_created_total", "counter", "Sessions created.", m.sessions_created.value());
+  Line(out, "mcpx_sessions_expired_total", "counter", "Sessions closed for idleness.",
+       m.sessions_expired.value());
+  Line(out, "mcpx_sessions_closed_total", "counter", "Sessions closed for any reason.",
+       m.sessions_closed.value());
+  Line(out, "mcpx_sessions_rejected_total", "counter", "Sessions refused at the cap.",
+       m.sessions_rejected.value());
+  Line(out, "mcpx_requests_inflight", "gauge", "Requests running.", m.requests_inflight.value());
+  Line(out, "mcpx_worker_queue_depth", "gauge", "Handlers waiting for a worker.",
+       m.pool_queue_depth.value());
+  Line(out, "mcpx_messages_dropped_total", "counter", "Messages dropped for slow or closed streams.",
+       m.messages_dropped.value());
+  Line(out, "mcpx_http_errors_total", "counter", "HTTP error responses sent by the transport.",
+       m.http_errors.value());
+  Line(out, "mcpx_directory_contended_total", "counter",
+       "Session-directory lookups that found their shard write-locked.", directory_contended);
+  out << "# HELP mcpx_requests_total JSON-RPC requests by method and outcome.\n"
+         "# TYPE mcpx_requests_total counter\n";
+  for (std::size_t i = 0; i < m.requests.size(); ++i) {
+    for (std::size_t j = 0; j < m.requests[i].size(); ++j) {
+      out << "mcpx_requests_total{method=\"" << kMethodNames[i] << "\",outcome=\""
+          << kOutcomeNames[j] << "\"} " << m.requests[i][j].value() << '\n';
+    }
+  }
+  return out.str();
+}
+
+}  // namespace mcpx::observe

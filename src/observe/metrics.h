@@ -1,0 +1,66 @@
+// Process counters. Every update is one relaxed atomic add: no lock on any
+// request path. Rendering reads the atomics; values may be mutually a few
+// increments apart, which Prometheus tolerates.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mcpx::observe {
+
+class Counter {
+ public:
+  void Add(std::uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
+  std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+class Gauge {
+ public:
+  void Add(std::int64_t n) { value_.fetch_add(n, std::memory_order_relaxed); }
+  std::int64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::int64_t> value_{0};
+};
+
+// The methods counted individually; anything else is "other".
+enum class MethodId : std::uint8_t {
+  kInitialize, kPing, kToolsList, kToolsCall, kResourcesList, kResourcesRead,
+  kResourcesTemplatesList, kResourcesSubscribe, kResourcesUnsubscribe, kPromptsList,
+  kPromptsGet, kCompletionComplete, kLoggingSetLevel, kOther, kCount
+};
+MethodId MethodIdOf(std::string_view method);
+std::string_view MethodName(MethodId id);
+
+enum class Outcome : std::uint8_t { kOk, kError, kCancelled, kCount };
+
+struct Metrics {
+  Counter sessions_created;
+  Counter sessions_expired;
+  Counter sessions_closed;
+  Counter sessions_rejected;  // refused at the cap
+  Gauge requests_inflight;
+  Gauge pool_queue_depth;
+  Counter messages_dropped;   // slow or vanished streams
+  Counter http_errors;        // 4xx/5xx answered by the transport
+  std::array<std::array<Counter, static_cast<std::size_t>(Outcome::kCount)>,
+             static_cast<std::size_t>(MethodId::kCount)>
+      requests;
+
+  void CountRequest(MethodId method, Outcome outcome) {
+    requests[static_cast<std::size_t>(method)][static_cast<std::size_t>(outcome)].Add();
+  }
+};
+
+// Prometheus text exposition of `m` plus the gauges passed in.
+std::string RenderPrometheus(const Metrics& m, std::size_t sessions_active,
+                             std::uint64_t directory_contended);
+
+}  // namespace mcpx::observe

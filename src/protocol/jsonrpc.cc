@@ -1,0 +1,144 @@
+#include "protocol/jsonrpc.h"
+
+#include <utility>
+
+#include "mcpx/error.h"
+
+namespace mcpx::protocol {
+namespace {
+
+ParseOutcome Fail(int code, std::string message, json::value id = nullptr) {
+  ParseOutcome out;
+  out.failure = ParseFailure{code, std::move(message), std::move(id)};
+  return out;
+}
+
+bool ValidId(const json::value& id) {
+  // JSON-RPC allows numbers and strings; MCP forbids null. Fractional ids are
+  // refused because they do not round-trip reliably.
+  return id.is_string() || id.is_int64() || id.is_uint64();
+}
+
+}  // namespace
+
+ParseOutcome Parse(std::string_view body, const ParseLimits& limits) {
+  json::parse_options options;
+  options.max_depth = limits.max_depth;
+  options.allow_invalid_utf8 = false;
+  std::error_code ec;
+  json::value value = json::parse(body, ec, json::storage_ptr(), options);
+  if (ec) {
+    return Fail(ErrorCode::kParseError, "Parse error: " + ec.message());
+  }
+  return Classify(std::move(value));
+}
+
+ParseOutcome Classify(json::value value) {
+  if (value.is_array()) {
+    return Fail(ErrorCode::kInvalidRequest, "Invalid Request: batches are not supported");
+  }
+  if (!value.is_object()) {
+    return Fail(ErrorCode::kInvalidRequest, "Invalid Request: not a JSON object");
+  }
+  json::object& obj = value.get_object();
+  json::value id = nullptr;
+  const bool has_id = obj.contains("id");
+  if (has_id) id = obj.at("id");
+  const bool id_ok = has_id && ValidId(id);
+  json::value reply_id = id_ok ? id : json::value(nullptr);
+
+  const auto* version = obj.if_contains("jsonrpc");
+  if (!version || !version->is_string() || version->get_string() != "2.0") {
+    return Fail(ErrorCode::kInvalidRequest, "Invalid Request: jsonrpc must be \"2.0\"", reply_id);
+  }
+  if (has_id && !id_ok) {
+    return Fail(ErrorCode::kInvalidRequest, "Invalid Request: id must be a string or integer");
+  }
+
+  Message msg;
+  const auto* method = obj.if_contains("method");
+  if (method) {
+    if (!method->is_string() || method->get_string().empty()) {
+      return Fail(ErrorCode::kInvalidRequest, "Invalid Request: method must be a string", reply_id);
+    }
+    msg.method = std::string(method->get_string());
+    if (const auto* params = obj.if_contains("params")) {
+      if (!params->is_object()) {
+        // MCP uses named parameters only.
+        return Fail(ErrorCode::kInvalidRequest, "Invalid Request: params must be an object",
+                    reply_id);
+      }
+      msg.params = params->get_object();
+    }
+    msg.kind = has_id ? MessageKind::kRequest : MessageKind::kNotification;
+    msg.id = std::move(id);
+    return ParseOutcome{std::move(msg), std::nullopt};
+  }
+
+  // No method: a response to a request the server sent.
+  if (!has_id) {
+    return Fail(ErrorCode::kInvalidRequest, "Invalid Request: missing method");
+  }
+  const auto* result = obj.if_contains("result");
+  const auto* error = obj.if_contains("error");
+  if ((result != nullptr) == (error != nullptr)) {
+    return Fail(ErrorCode::kInvalidRequest,
+                "Invalid Request: a response has exactly one of result and error", reply_id);
+  }
+  msg.id = std::move(id);
+  if (result) {
+    msg.kind = MessageKind::kResponse;
+    msg.result = *result;
+  } else {
+    if (!error->is_object()) {
+      return Fail(ErrorCode::kInvalidRequest, "Invalid Request: error must be an object", reply_id);
+    }
+    msg.kind = MessageKind::kErrorResponse;
+    msg.error = error->get_object();
+  }
+  return ParseOutcome{std::move(msg), std::nullopt};
+}
+
+std::string IdKey(const json::value& id) { return json::serialize(id); }
+
+std::string SerializeResult(const json::value& id, const json::value& result) {
+  json::object out;
+  out.reserve(3);
+  out["jsonrpc"] = "2.0";
+  out["id"] = id;
+  out["result"] = result;
+  return json::serialize(out);
+}
+
+std::string SerializeError(const json::value& id, int code, std::string_view message,
+                           const json::value& data) {
+  json::object err;
+  err["code"] = code;
+  err["message"] = message;
+  if (!data.is_null()) err["data"] = data;
+  json::object out;
+  out["jsonrpc"] = "2.0";
+  out["id"] = id;
+  out["error"] = std::move(err);
+  return json::serialize(out);
+}
+
+std::string SerializeNotification(std::string_view method, const json::object& params) {
+  json::object out;
+  out["jsonrpc"] = "2.0";
+  out["method"] = method;
+  if (!params.empty()) out["params"] = params;
+  return json::serialize(out);
+}
+
+std::string SerializeRequest(const json::value& id, std::string_view method,
+                             const json::object& params) {
+  json::object out;
+  out["jsonrpc"] = "2.0";
+  out["id"] = id;
+  out["method"] = method;
+  out["params"] = params;
+  return json::serialize(out);
+}
+
+}  // namespace mcpx::protocol

@@ -1,0 +1,598 @@
+#include "transport/http/connection.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "mcpx/error.h"
+#include "protocol/jsonrpc.h"
+
+namespace mcpx::transport::http {
+namespace net = boost::asio;
+using beast_http::field;
+using beast_http::status;
+
+namespace {
+
+constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
+constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
+constexpr std::string_view kLastEventIdHeader = "Last-Event-ID";
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Chunk(std::string_view data) {
+  char size[20];
+  const int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  std::string out;
+  out.reserve(data.size() + static_cast<std::size_t>(n) + 2);
+  out.append(size, static_cast<std::size_t>(n)).append(data).append("\r\n");
+  return out;
+}
+
+}  // namespace
+
+// A channel for one POSTed request. Decides, on the first message, between a
+// plain JSON response (the result came first) and an SSE stream (anything else
+// came first), then forwards to the connection by posting to its strand.
+//
+// Thread safety: safe for concurrent use; `mu_` guards the mode and is never
+// held while posting or sending on the stream.
+class PostExchange : public engine::Channel {
+ public:
+  PostExchange(std::weak_ptr<Connection> conn, net::any_io_executor executor, std::uint64_t gen,
+               std::shared_ptr<HttpSessionState> state, bool json_allowed)
+      : conn_(std::move(conn)),
+        executor_(std::move(executor)),
+        gen_(gen),
+        state_(std::move(state)),
+        json_allowed_(json_allowed) {}
+
+  void Send(std::string message, bool final) override {
+    std::shared_ptr<SseStream> stream;
+    {
+      absl::MutexLock lock(&mu_);
+      switch (mode_) {
+        case Mode::kDone:
+          return;
+        case Mode::kUndecided:
+          if (final && json_allowed_) {
+            mode_ = Mode::kDone;
+            Post([gen = gen_, m = std::move(message)](Connection& c) mutable {
+              c.OnExchangeJson(gen, std::move(m));
+            });
+            return;
+          }
+          mode_ = Mode::kSse;
+          stream_ = state_->NewStream();
+          Post([gen = gen_, s = stream_](Connection& c) { c.OnExchangeSse(gen, s); });
+          break;
+        case Mode::kSse:
+          break;
+      }
+      stream = stream_;
+    }
+    stream->Send(std::move(message), final);
+  }
+
+  void Finish() override {
+    std::shared_ptr<SseStream> stream;
+    {
+      absl::MutexLock lock(&mu_);
+      if (mode_ == Mode::kUndecided) {
+        mode_ = Mode::kDone;
+        Post([gen = gen_](Connection& c) { c.OnExchangeEmpty(gen); });
+        return;
+      }
+      stream = stream_;
+    }
+    if (stream) stream->Finish();
+  }
+
+ private:
+  enum class Mode { kUndecided, kSse, kDone };
+
+  template <typename Fn>
+  void Post(Fn fn) {
+    net::post(executor_, [weak = conn_, fn = std::move(fn)]() mutable {
+      if (auto c = weak.lock()) fn(*c);
+    });
+  }
+
+  const std::weak_ptr<Connection> conn_;
+  const net::any_io_executor executor_;
+  const std::uint64_t gen_;
+  const std::shared_ptr<HttpSessionState> state_;
+  const bool json_allowed_;
+  absl::Mutex mu_;
+  Mode mode_ ABSL_GUARDED_BY(mu_) = Mode::kUndecided;
+  std::shared_ptr<SseStream> stream_ ABSL_GUARDED_BY(mu_);
+};
+
+// Hands a stream's frames to a connection. Counts frames not yet written; past
+// the backlog limit the connection is too slow and is closed (the events stay
+// in the store for a resumption).
+class ConnectionSink : public SseSink {
+ public:
+  ConnectionSink(std::weak_ptr<Connection> conn, net::any_io_executor executor, std::uint64_t gen,
+                 std::size_t backlog)
+      : conn_(std::move(conn)), executor_(std::move(executor)), gen_(gen), backlog_(backlog) {}
+
+  bool Push(Frame frame) override {
+    if (pending_.fetch_add(1, std::memory_order_relaxed) >= backlog_) {
+      net::post(executor_, [weak = conn_] {
+        if (auto c = weak.lock()) c->Close();
+      });
+      return false;
+    }
+    net::post(executor_, [weak = conn_, gen = gen_, frame = std::move(frame)]() mutable {
+      if (auto c = weak.lock()) c->OnSseFrame(gen, std::move(frame));
+    });
+    return true;
+  }
+
+  void End() override {
+    net::post(executor_, [weak = conn_, gen = gen_] {
+      if (auto c = weak.lock()) c->OnSseEnd(gen);
+    });
+  }
+
+  void Written(std::size_t frames) { pending_.fetch_sub(frames, std::memory_order_relaxed); }
+
+ private:
+  const std::weak_ptr<Connection> conn_;
+  const net::any_io_executor executor_;
+  const std::uint64_t gen_;
+  const std::size_t backlog_;
+  std::atomic<std::size_t> pending_{0};
+};
+
+Connection::Connection(tcp::socket socket, std::shared_ptr<HttpShared> shared)
+    : socket_(std::move(socket)),
+      shared_(std::move(shared)),
+      deadline_(socket_.get_executor()),
+      keepalive_(socket_.get_executor()) {
+  shared_->connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+Connection::~Connection() { shared_->connections.fetch_sub(1, std::memory_order_relaxed); }
+
+void Connection::Start() {
+  net::post(socket_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  if (stream_ && sink_) stream_->Detach(sink_.get());
+  stream_.reset();
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  deadline_.cancel();
+  keepalive_.cancel();
+}
+
+void Connection::ArmDeadline(std::chrono::milliseconds after) {
+  deadline_.expires_after(after);
+  deadline_.async_wait([self = shared_from_this(), gen = gen_](boost::system::error_code ec) {
+    if (!ec && self->gen_ == gen) self->Close();
+  });
+}
+
+// --- Reading -------------------------------------------------------------------
+
+void Connection::ReadRequest() {
+  if (closed_) return;
+  ++gen_;
+  waiting_ = false;
+  session_.reset();
+  parser_.emplace();
+  parser_->body_limit(shared_->options.max_body_bytes);
+  parser_->header_limit(static_cast<std::uint32_t>(shared_->options.max_header_bytes));
+  ArmDeadline(buffer_.size() > 0 ? shared_->options.read_timeout : shared_->options.idle_timeout);
+  beast_http::async_read(socket_, buffer_, *parser_,
+                         [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                           self->OnRead(ec);
+                         });
+}
+
+void Connection::OnRead(boost::system::error_code ec) {
+  deadline_.cancel();
+  if (closed_) return;
+  if (ec == beast_http::error::end_of_stream || ec == net::error::eof ||
+      ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+    Close();
+    return;
+  }
+  keep_alive_ = false;  // after a framing error the stream cannot be trusted
+  if (ec == beast_http::error::body_limit) {
+    RespondError(status::payload_too_large, ErrorCode::kInvalidRequest, "Request body too large");
+    return;
+  }
+  if (ec == beast_http::error::header_limit) {
+    RespondError(status::request_header_fields_too_large, ErrorCode::kInvalidRequest,
+                 "Request header fields too large");
+    return;
+  }
+  if (ec) {
+    RespondError(status::bad_request, ErrorCode::kInvalidRequest, "Malformed HTTP request");
+    return;
+  }
+  request_ = parser_->release();
+  keep_alive_ = request_.keep_alive();
+  Route();
+}
+
+// --- Routing -------------------------------------------------------------------
+
+void Connection::Route() {
+  const auto& opts = shared_->options;
+  std::string_view target = request_.target();
+  target = target.substr(0, target.find('?'));
+
+  if (!shared_->policy.HostAllowed(request_[field::host])) {
+    RespondError(status::forbidden, ErrorCode::kServerOverloaded, "Forbidden: Host not allowed");
+    return;
+  }
+  if (!shared_->policy.OriginAllowed(request_[field::origin])) {
+    RespondError(status::forbidden, ErrorCode::kServerOverloaded, "Forbidden: Origin not allowed");
+    return;
+  }
+  if (target == "/healthz" && request_.method() == beast_http::verb::get) {
+    Response res{status::ok, 11};
+    res.set(field::content_type, "text/plain");
+    res.body() = "ok\n";
+    Respond(std::move(res));
+    return;
+  }
+  if (target == "/metrics" && opts.serve_metrics && request_.method() == beast_http::verb::get) {
+    Response res{status::ok, 11};
+    res.set(field::content_type, "text/plain; version=0.0.4");
+    res.body() = shared_->engine.MetricsText();
+    Respond(std::move(res));
+    return;
+  }
+  if (target != opts.path) {
+    RespondError(status::not_found, ErrorCode::kInvalidRequest, "Not found");
+    return;
+  }
+  switch (request_.method()) {
+    case beast_http::verb::post:
+      HandlePost();
+      return;
+    case beast_http::verb::get:
+      HandleGet();
+      return;
+    case beast_http::verb::delete_:
+      HandleDelete();
+      return;
+    default: {
+      Response res{status::method_not_allowed, 11};
+      res.set(field::allow, "GET, POST, DELETE");
+      res.set(field::content_type, "application/json");
+      res.body() = protocol::SerializeError(nullptr, ErrorCode::kServerOverloaded, "Method not allowed");
+      Respond(std::move(res));
+    }
+  }
+}
+
+engine::SessionPtr Connection::RequireSession() {
+  const auto id = request_[kSessionHeader];
+  if (id.empty()) {
+    RespondError(status::bad_request, ErrorCode::kServerOverloaded,
+                 "Bad Request: Mcp-Session-Id header is required");
+    return nullptr;
+  }
+  auto version = request_[kVersionHeader];
+  if (!version.empty() && !engine::IsSupportedProtocolVersion(version)) {
+    RespondError(status::bad_request, ErrorCode::kServerOverloaded,
+                 "Bad Request: unsupported MCP-Protocol-Version");
+    return nullptr;
+  }
+  auto session = shared_->engine.FindSession(id);
+  if (!session) {
+    RespondError(status::not_found, ErrorCode::kRequestTimeout, "Session not found");
+    return nullptr;
+  }
+  return session;
+}
+
+void Connection::HandlePost() {
+  if (!AcceptsMediaType(request_[field::accept], "application/json") ||
+      !AcceptsMediaType(request_[field::accept], "text/event-stream")) {
+    RespondError(status::not_acceptable, ErrorCode::kServerOverloaded,
+                 "Not Acceptable: Accept must list application/json and text/event-stream");
+    return;
+  }
+  if (!IsJsonContentType(request_[field::content_type])) {
+    RespondError(status::unsupported_media_type, ErrorCode::kServerOverloaded,
+                 "Unsupported Media Type: Content-Type must be application/json");
+    return;
+  }
+  protocol::ParseOutcome parsed = protocol::Parse(request_.body());
+  if (parsed.failure) {
+    RespondError(status::bad_request, parsed.failure->code, parsed.failure->message,
+                 parsed.failure->id);
+    return;
+  }
+  protocol::Message& message = *parsed.message;
+  if (message.is_request() && message.method == "initialize") {
+    HandleInitialize(message);
+    return;
+  }
+  session_ = RequireSession();
+  if (!session_) return;
+  if (!message.is_request()) {
+    shared_->engine.HandleMessage(session_, std::move(message), nullptr);
+    Response res{status::accepted, 11};
+    Respond(std::move(res));
+    return;
+  }
+  auto* state = static_cast<HttpSessionState*>(session_->transport());
+  auto exchange = std::make_shared<PostExchange>(
+      weak_from_this(), socket_.get_executor(), gen_,
+      std::shared_ptr<HttpSessionState>(session_, state), shared_->options.json_responses);
+  waiting_ = true;
+  WatchPeer();
+  shared_->engine.HandleMessage(session_, std::move(message), std::move(exchange));
+}
+
+void Connection::HandleInitialize(protocol::Message& message) {
+  if (!request_[kSessionHeader].empty()) {
+    RespondError(status::bad_request, ErrorCode::kInvalidRequest,
+                 "Invalid Request: initialize must not carry Mcp-Session-Id", message.id);
+    return;
+  }
+  engine::Engine& engine = shared_->engine;
+  engine::SessionPtr session;
+  try {
+    session = engine.NewSession(message.params);
+  } catch (const Error& e) {
+    RespondError(status::bad_request, e.code(), e.message(), message.id);
+    return;
+  }
+  const auto& opts = shared_->options;
+  auto state = std::make_shared<HttpSessionState>(
+      EventStoreLimits{opts.event_store_events, opts.event_store_bytes}, &engine.metrics());
+  session->set_standalone(state->standalone());
+  session->set_transport(state);
+  if (!engine.Publish(session)) {
+    Response res{status::service_unavailable, 11};
+    res.set(field::retry_after, "5");
+    res.set(field::content_type, "application/json");
+    res.body() = protocol::SerializeError(message.id, ErrorCode::kServerOverloaded,
+                                          "Server at session capacity; retry later");
+    Respond(std::move(res));
+    return;
+  }
+  Response res{status::ok, 11};
+  res.set(field::content_type, "application/json");
+  res.set(kSessionHeader, session->id());
+  res.body() = protocol::SerializeResult(message.id, engine.InitializeResult(*session));
+  Respond(std::move(res));
+}
+
+void Connection::HandleGet() {
+  if (!AcceptsMediaType(request_[field::accept], "text/event-stream")) {
+    RespondError(status::not_acceptable, ErrorCode::kServerOverloaded,
+                 "Not Acceptable: Accept must list text/event-stream");
+    return;
+  }
+  session_ = RequireSession();
+  if (!session_) return;
+  auto* state = static_cast<HttpSessionState*>(session_->transport());
+  std::shared_ptr<SseStream> stream = state->standalone();
+  std::optional<std::uint64_t> after;
+  if (auto last = request_[kLastEventIdHeader]; !last.empty()) {
+    auto parsed = SseStream::ParseEventId(last);
+    if (!parsed) {
+      RespondError(status::bad_request, ErrorCode::kInvalidRequest, "Bad Request: malformed Last-Event-ID");
+      return;
+    }
+    stream = state->FindStream(parsed->first);
+    after = parsed->second;
+    if (!stream) {
+      // Forgotten stream: nothing left to replay; answer with an ended stream.
+      stream = std::make_shared<SseStream>(parsed->first, std::make_shared<EventStore>(EventStoreLimits{}), nullptr);
+      stream->Finish();
+    }
+  }
+  StartSse(stream, after);
+}
+
+void Connection::HandleDelete() {
+  session_ = RequireSession();
+  if (!session_) return;
+  shared_->engine.CloseSession(session_);
+  Response res{status::ok, 11};
+  Respond(std::move(res));
+}
+
+// --- Responses -----------------------------------------------------------------
+
+void Connection::Respond(Response res) {
+  if (closed_) return;
+  waiting_ = false;
+  res.keep_alive(keep_alive_);
+  res.prepare_payload();
+  if (res.result_int() >= 400) shared_->engine.metrics().http_errors.Add();
+  auto shared_res = std::make_shared<Response>(std::move(res));
+  ArmDeadline(shared_->options.write_timeout);
+  beast_http::async_write(socket_, *shared_res,
+                          [self = shared_from_this(), shared_res](boost::system::error_code ec, std::size_t) {
+                            self->OnWritten(shared_res->keep_alive(), ec);
+                          });
+}
+
+void Connection::RespondError(status st, int code, std::string_view message, const json::value& id) {
+  Response res{st, 11};
+  res.set(field::content_type, "application/json");
+  res.body() = protocol::SerializeError(id, code, message);
+  Respond(std::move(res));
+}
+
+void Connection::OnWritten(bool keep_alive, boost::system::error_code ec) {
+  deadline_.cancel();
+  if (ec || !keep_alive) {
+    Close();
+    return;
+  }
+  ReadRequest();
+}
+
+void Connection::OnExchangeJson(std::uint64_t gen, std::string body) {
+  if (gen != gen_ || closed_ || !waiting_) return;
+  Response res{status::ok, 11};
+  res.set(field::content_type, "application/json");
+  res.body() = std::move(body);
+  Respond(std::move(res));
+}
+
+void Connection::OnExchangeEmpty(std::uint64_t gen) {
+  if (gen != gen_ || closed_ || !waiting_) return;
+  Respond(Response{status::accepted, 11});
+}
+
+void Connection::OnExchangeSse(std::uint64_t gen, std::shared_ptr<SseStream> stream) {
+  if (gen != gen_ || closed_ || !waiting_) return;
+  StartSse(stream, /*after=*/0);
+}
+
+// --- SSE -----------------------------------------------------------------------
+
+void Connection::StartSse(const std::shared_ptr<SseStream>& stream, std::optional<std::uint64_t> after) {
+  waiting_ = false;
+  sink_ = std::make_shared<ConnectionSink>(weak_from_this(), socket_.get_executor(), gen_,
+                                           shared_->options.max_stream_backlog);
+  const auto cursor = stream->Attach(sink_, after);
+  if (!cursor) {
+    sink_.reset();
+    RespondError(status::conflict, ErrorCode::kInvalidRequest,
+                 "Conflict: only one standalone SSE stream is allowed per session");
+    return;
+  }
+  stream_ = stream;
+  sse_active_ = true;
+  sse_end_ = false;
+  sse_queue_.clear();
+  std::string head =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+      "Transfer-Encoding: chunked\r\n";
+  if (session_) head.append(kSessionHeader).append(": ").append(session_->id()).append("\r\n");
+  head.append(keep_alive_ ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+  sse_out_ = head + Chunk(stream->PrimingFrame(*cursor, shared_->options.sse_retry_ms));
+  sse_writing_ = true;
+  sse_in_flight_ = 0;
+  write_started_ms_ = NowMs();
+  net::async_write(socket_, net::buffer(sse_out_),
+                   [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                     self->sse_writing_ = false;
+                     if (ec) return self->Close();
+                     self->FlushSse();
+                   });
+  WatchPeer();
+  KeepaliveTick();
+}
+
+void Connection::OnSseFrame(std::uint64_t gen, Frame frame) {
+  if (gen != gen_ || closed_ || !sse_active_) return;
+  sse_queue_.push_back(std::move(frame));
+  FlushSse();
+}
+
+void Connection::OnSseEnd(std::uint64_t gen) {
+  if (gen != gen_ || closed_ || !sse_active_) return;
+  sse_end_ = true;
+  FlushSse();
+}
+
+void Connection::FlushSse() {
+  if (closed_ || sse_writing_ || !sse_active_) return;
+  if (sse_queue_.empty()) {
+    if (sse_end_) FinishSse();
+    return;
+  }
+  sse_out_.clear();
+  std::size_t payload = 0;
+  for (const Frame& f : sse_queue_) payload += f->size();
+  std::string data;
+  data.reserve(payload);
+  for (const Frame& f : sse_queue_) data.append(*f);
+  sse_in_flight_ = sse_queue_.size();
+  sse_queue_.clear();
+  sse_out_ = Chunk(data);
+  sse_writing_ = true;
+  write_started_ms_ = NowMs();
+  net::async_write(socket_, net::buffer(sse_out_),
+                   [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                     self->sse_writing_ = false;
+                     if (self->sink_) self->sink_->Written(self->sse_in_flight_);
+                     self->sse_in_flight_ = 0;
+                     if (ec) return self->Close();
+                     if (self->session_) self->session_->Touch(self->shared_->engine.NowMs());
+                     self->FlushSse();
+                   });
+}
+
+void Connection::FinishSse() {
+  sse_active_ = false;
+  keepalive_.cancel();
+  if (stream_ && sink_) stream_->Detach(sink_.get());
+  stream_.reset();
+  sink_.reset();
+  sse_out_ = "0\r\n\r\n";
+  sse_writing_ = true;
+  net::async_write(socket_, net::buffer(sse_out_),
+                   [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                     self->sse_writing_ = false;
+                     self->OnWritten(self->keep_alive_, ec);
+                   });
+}
+
+void Connection::KeepaliveTick() {
+  keepalive_.expires_after(shared_->options.keepalive_interval);
+  keepalive_.async_wait([self = shared_from_this(), gen = gen_](boost::system::error_code ec) {
+    if (ec || self->closed_ || !self->sse_active_ || self->gen_ != gen) return;
+    if (self->sse_writing_) {
+      // A write that has not finished in write_timeout: the peer is not reading.
+      if (NowMs() - self->write_started_ms_ > self->shared_->options.write_timeout.count()) {
+        self->shared_->engine.metrics().messages_dropped.Add();
+        return self->Close();
+      }
+    } else if (self->sse_queue_.empty()) {
+      // An SSE comment: keeps proxies from timing out and proves the peer alive.
+      self->sse_out_ = Chunk(": keepalive\n\n");
+      self->sse_writing_ = true;
+      self->write_started_ms_ = NowMs();
+      net::async_write(self->socket_, net::buffer(self->sse_out_),
+                       [self](boost::system::error_code wec, std::size_t) {
+                         self->sse_writing_ = false;
+                         if (wec) return self->Close();
+                         self->FlushSse();
+                       });
+    }
+    if (self->session_) self->session_->Touch(self->shared_->engine.NowMs());
+    self->KeepaliveTick();
+  });
+}
+
+void Connection::WatchPeer() {
+  // While a request is with the engine or a stream is open, the client has
+  // nothing to send; readability means it closed (or pipelined, which is left
+  // in the socket for the next read).
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this(), gen = gen_](boost::system::error_code ec) {
+                       if (self->closed_ || self->gen_ != gen) return;
+                       if (!(self->waiting_ || self->sse_active_)) return;
+                       boost::system::error_code avail_ec;
+                       const std::size_t n = self->socket_.available(avail_ec);
+                       if (ec || avail_ec || n == 0) self->Close();
+                     });
+}
+
+}  // namespace mcpx::transport::http

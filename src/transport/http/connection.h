@@ -1,0 +1,112 @@
+// One HTTP/1.1 connection of the Streamable HTTP transport.
+//
+// Threading: a Connection lives on its own strand; every member runs there.
+// Other threads reach it only by posting (PostExchange, sinks), holding no
+// lock while they do. One request is served at a time; a request answered with
+// SSE holds the connection until its stream ends.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include "engine/engine.h"
+#include "mcpx/http_transport.h"
+#include "transport/http/request_checks.h"
+#include "transport/http/sse_stream.h"
+
+namespace mcpx::transport::http {
+
+namespace beast_http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+// What all connections of one transport share. Immutable after Listen(),
+// apart from the atomic counter.
+struct HttpShared {
+  HttpShared(engine::Engine& e, HttpOptions o, HostPolicy p)
+      : engine(e), options(std::move(o)), policy(std::move(p)) {}
+  engine::Engine& engine;
+  const HttpOptions options;
+  const HostPolicy policy;
+  std::atomic<std::size_t> connections{0};
+};
+
+class ConnectionSink;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, std::shared_ptr<HttpShared> shared);
+  ~Connection();
+  void Start();
+
+  // Posted by PostExchange and sinks; `gen` guards against stale posts.
+  void OnExchangeJson(std::uint64_t gen, std::string body);
+  void OnExchangeEmpty(std::uint64_t gen);
+  void OnExchangeSse(std::uint64_t gen, std::shared_ptr<SseStream> stream);
+  void OnSseFrame(std::uint64_t gen, Frame frame);
+  void OnSseEnd(std::uint64_t gen);
+  void Close();
+
+  boost::asio::any_io_executor executor() { return socket_.get_executor(); }
+
+ private:
+  using Request = beast_http::request<beast_http::string_body>;
+  using Response = beast_http::response<beast_http::string_body>;
+
+  void ReadRequest();
+  void OnRead(boost::system::error_code ec);
+  void Route();
+  void HandlePost();
+  void HandleInitialize(protocol::Message& message);
+  void HandleGet();
+  void HandleDelete();
+  // Validates Mcp-Session-Id and MCP-Protocol-Version; answers and returns
+  // null on failure.
+  engine::SessionPtr RequireSession();
+
+  void Respond(Response res);
+  void RespondError(beast_http::status status, int code, std::string_view message,
+                    const json::value& id = nullptr);
+  void OnWritten(bool keep_alive, boost::system::error_code ec);
+
+  void StartSse(const std::shared_ptr<SseStream>& stream, std::optional<std::uint64_t> after);
+  void FlushSse();
+  void FinishSse();
+  void KeepaliveTick();
+  void WatchPeer();
+  void ArmDeadline(std::chrono::milliseconds after);
+
+  tcp::socket socket_;
+  std::shared_ptr<HttpShared> shared_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
+  Request request_;
+  boost::asio::steady_timer deadline_;
+  boost::asio::steady_timer keepalive_;
+  std::uint64_t gen_ = 0;  // bumped for every request served
+  bool closed_ = false;
+  bool waiting_ = false;  // a request is with the engine
+  bool keep_alive_ = false;
+  engine::SessionPtr session_;  // of the request being served
+
+  // SSE state.
+  std::shared_ptr<SseStream> stream_;
+  std::shared_ptr<ConnectionSink> sink_;
+  std::vector<Frame> sse_queue_;
+  std::string sse_out_;
+  bool sse_active_ = false;
+  bool sse_writing_ = false;
+  bool sse_end_ = false;
+  std::size_t sse_in_flight_ = 0;
+  std::int64_t write_started_ms_ = 0;
+};
+
+}  // namespace mcpx::transport::http

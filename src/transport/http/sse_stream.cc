@@ -1,0 +1,168 @@
+#include "transport/http/sse_stream.h"
+
+#include <charconv>
+
+#include "observe/metrics.h"
+
+namespace mcpx::transport::http {
+
+// --- EventStore -----------------------------------------------------------------
+
+void EventStore::Append(std::uint64_t stream, std::uint64_t seq, Frame frame) {
+  absl::MutexLock lock(&mu_);
+  bytes_ += frame->size();
+  events_.push_back(Event{stream, seq, std::move(frame)});
+  while (!events_.empty() && (events_.size() > limits_.max_events || bytes_ > limits_.max_bytes)) {
+    bytes_ -= events_.front().frame->size();
+    events_.pop_front();
+  }
+}
+
+std::vector<Frame> EventStore::After(std::uint64_t stream, std::uint64_t after) const {
+  std::vector<Frame> out;
+  absl::ReaderMutexLock lock(&mu_);
+  for (const Event& e : events_) {
+    if (e.stream == stream && e.seq > after) out.push_back(e.frame);
+  }
+  return out;
+}
+
+std::size_t EventStore::size() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return events_.size();
+}
+
+// --- SseStream -----------------------------------------------------------------
+
+void SseStream::Deliver(const Frame& frame) {
+  if (!sink_) return;
+  if (!sink_->Push(frame)) {
+    // Slow or gone: the connection closes itself; events stay in the store.
+    if (metrics_) metrics_->messages_dropped.Add();
+    sink_.reset();
+  }
+}
+
+void SseStream::Send(std::string message, bool final) {
+  std::shared_ptr<SseSink> to_end;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    const std::uint64_t seq = ++next_seq_;
+    std::string text;
+    text.reserve(message.size() + 48);
+    text.append("id: ").append(std::to_string(id_)).append("-").append(std::to_string(seq));
+    text.append("\nevent: message\ndata: ").append(message).append("\n\n");
+    auto frame = std::make_shared<const std::string>(std::move(text));
+    store_->Append(id_, seq, frame);
+    Deliver(frame);
+    if (sink_) delivered_ = seq;
+    if (final) {
+      finished_ = true;
+      to_end = std::move(sink_);
+    }
+  }
+  if (to_end) to_end->End();
+}
+
+void SseStream::Finish() {
+  std::shared_ptr<SseSink> to_end;
+  {
+    absl::MutexLock lock(&mu_);
+    finished_ = true;
+    to_end = std::move(sink_);
+  }
+  if (to_end) to_end->End();
+}
+
+void SseStream::Close() { Finish(); }
+
+std::optional<std::uint64_t> SseStream::Attach(std::shared_ptr<SseSink> sink,
+                                               std::optional<std::uint64_t> after) {
+  bool end_now = false;
+  std::uint64_t cursor = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (sink_) return std::nullopt;
+    sink_ = sink;
+    cursor = after.value_or(delivered_);
+    for (const Frame& frame : store_->After(id_, cursor)) {
+      Deliver(frame);
+    }
+    if (sink_) delivered_ = next_seq_;
+    end_now = finished_;
+    if (end_now) sink_.reset();
+  }
+  if (end_now) sink->End();
+  return cursor;
+}
+
+void SseStream::Detach(const SseSink* sink) {
+  absl::MutexLock lock(&mu_);
+  if (sink_.get() == sink) sink_.reset();
+}
+
+bool SseStream::finished() const {
+  absl::MutexLock lock(&mu_);
+  return finished_;
+}
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> SseStream::ParseEventId(std::string_view id) {
+  const auto dash = id.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  std::uint64_t stream = 0;
+  std::uint64_t seq = 0;
+  auto [p1, e1] = std::from_chars(id.data(), id.data() + dash, stream);
+  auto [p2, e2] = std::from_chars(id.data() + dash + 1, id.data() + id.size(), seq);
+  if (e1 != std::errc() || e2 != std::errc() || p1 != id.data() + dash ||
+      p2 != id.data() + id.size() || dash == 0) {
+    return std::nullopt;
+  }
+  return std::make_pair(stream, seq);
+}
+
+std::string SseStream::PrimingFrame(std::uint64_t cursor, int retry_ms) const {
+  return "id: " + std::to_string(id_) + "-" + std::to_string(cursor) +
+         "\nretry: " + std::to_string(retry_ms) + "\ndata: \n\n";
+}
+
+// --- HttpSessionState ---------------------------------------------------------------
+
+HttpSessionState::HttpSessionState(EventStoreLimits limits, observe::Metrics* metrics)
+    : store_(std::make_shared<EventStore>(limits)),
+      metrics_(metrics),
+      standalone_(std::make_shared<SseStream>(0, store_, metrics)) {}
+
+std::shared_ptr<SseStream> HttpSessionState::NewStream() {
+  absl::MutexLock lock(&mu_);
+  auto stream = std::make_shared<SseStream>(++next_id_, store_, metrics_);
+  if (closed_) {
+    stream->Finish();
+    return stream;
+  }
+  streams_.push_back(stream);
+  if (streams_.size() > kMaxStreams) streams_.pop_front();
+  return stream;
+}
+
+std::shared_ptr<SseStream> HttpSessionState::FindStream(std::uint64_t id) const {
+  if (id == 0) return standalone_;
+  absl::MutexLock lock(&mu_);
+  for (const auto& s : streams_) {
+    if (s->id() == id) return s;
+  }
+  return nullptr;
+}
+
+void HttpSessionState::Close() {
+  std::deque<std::shared_ptr<SseStream>> streams;
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    streams.swap(streams_);
+  }
+  standalone_->Close();
+  for (auto& s : streams) s->Close();
+}
+
+}  // namespace mcpx::transport::http

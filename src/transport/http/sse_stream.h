@@ -1,0 +1,134 @@
+// Server-Sent-Event streams of one session: each POST answered with SSE and the
+// standalone GET stream is an SseStream; every event is kept in the session's
+// bounded EventStore so a client may resume with Last-Event-ID.
+//
+// Event ids are "<stream>-<seq>": unique within the session and naming the
+// stream they belong to, so a resumption replays only that stream.
+//
+// Thread safety: all classes are safe for concurrent use. Lock order:
+// SseStream::mu_ before EventStore::mu_. Neither is held while writing to a
+// socket: sinks only enqueue, and the connection's strand writes.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/channel.h"
+
+namespace mcpx::observe {
+struct Metrics;
+}
+
+namespace mcpx::transport::http {
+
+using Frame = std::shared_ptr<const std::string>;
+
+// Where a stream's frames go while a connection is attached.
+class SseSink {
+ public:
+  virtual ~SseSink() = default;
+  // Non-blocking; false when the sink can take no more (slow or closed).
+  virtual bool Push(Frame frame) = 0;
+  // The stream is complete: finish the HTTP response.
+  virtual void End() = 0;
+};
+
+struct EventStoreLimits {
+  std::size_t max_events = 512;
+  std::size_t max_bytes = 1 << 20;
+};
+
+// A bounded log of recent events of one session, oldest evicted first.
+class EventStore {
+ public:
+  explicit EventStore(EventStoreLimits limits) : limits_(limits) {}
+  void Append(std::uint64_t stream, std::uint64_t seq, Frame frame);
+  // Frames of `stream` with seq > after, in order.
+  std::vector<Frame> After(std::uint64_t stream, std::uint64_t after) const;
+  std::size_t size() const;
+
+ private:
+  struct Event {
+    std::uint64_t stream;
+    std::uint64_t seq;
+    Frame frame;
+  };
+  const EventStoreLimits limits_;
+  mutable absl::Mutex mu_;
+  std::deque<Event> events_ ABSL_GUARDED_BY(mu_);
+  std::size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+class SseStream : public engine::Channel {
+ public:
+  SseStream(std::uint64_t id, std::shared_ptr<EventStore> store, observe::Metrics* metrics)
+      : id_(id), store_(std::move(store)), metrics_(metrics) {}
+
+  std::uint64_t id() const { return id_; }
+
+  // engine::Channel: records the event and hands it to the attached sink.
+  void Send(std::string message, bool final) override;
+  void Finish() override;
+
+  // Attaches `sink`, first replaying stored events with seq > `after` (or,
+  // without `after`, those never handed to any sink). Returns the cursor it
+  // replayed from (the id for the priming event), or nullopt if another sink
+  // is attached.
+  std::optional<std::uint64_t> Attach(std::shared_ptr<SseSink> sink,
+                                      std::optional<std::uint64_t> after);
+  void Detach(const SseSink* sink);
+  // Ends the attached sink's response (session closing).
+  void Close();
+  bool finished() const;
+
+  // "<stream>-<seq>" parsing; nullopt for anything else.
+  static std::optional<std::pair<std::uint64_t, std::uint64_t>> ParseEventId(std::string_view id);
+  // The frame that opens a stream: an id at `cursor` and empty data, plus the
+  // retry hint.
+  std::string PrimingFrame(std::uint64_t cursor, int retry_ms) const;
+
+ private:
+  void Deliver(const Frame& frame) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::uint64_t id_;
+  const std::shared_ptr<EventStore> store_;
+  observe::Metrics* const metrics_;
+  mutable absl::Mutex mu_;  // taken before EventStore::mu_
+  std::uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  std::uint64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<SseSink> sink_ ABSL_GUARDED_BY(mu_);
+};
+
+// The HTTP transport's per-session state: event store and streams.
+class HttpSessionState : public engine::SessionTransport {
+ public:
+  HttpSessionState(EventStoreLimits limits, observe::Metrics* metrics);
+
+  const std::shared_ptr<SseStream>& standalone() const { return standalone_; }
+  // A new stream for a POST that is answered with SSE.
+  std::shared_ptr<SseStream> NewStream();
+  std::shared_ptr<SseStream> FindStream(std::uint64_t id) const;
+  void Close() override;
+
+ private:
+  static constexpr std::size_t kMaxStreams = 64;
+  const std::shared_ptr<EventStore> store_;
+  observe::Metrics* const metrics_;
+  const std::shared_ptr<SseStream> standalone_;
+  mutable absl::Mutex mu_;
+  std::uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // Recent POST streams, for resumption; the oldest are forgotten first.
+  std::deque<std::shared_ptr<SseStream>> streams_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace mcpx::transport::http

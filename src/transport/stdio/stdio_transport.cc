@@ -1,0 +1,173 @@
+#include "mcpx/stdio_transport.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "engine/engine.h"
+#include "mcpx/error.h"
+#include "mcpx/server.h"
+#include "protocol/jsonrpc.h"
+
+namespace mcpx {
+namespace {
+
+// Writes whole lines to a file descriptor from its own thread, so that no
+// engine thread ever blocks on a slow reader of our stdout.
+//
+// Thread safety: Send/Finish are safe from any thread; `mu_` guards the queue
+// and is never held while writing.
+class LineWriter : public engine::Channel {
+ public:
+  LineWriter(int fd, std::size_t max_queued) : fd_(fd), max_queued_(max_queued) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~LineWriter() override { Shutdown(); }
+
+  void Send(std::string message, bool) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_ || queue_.size() >= max_queued_) return;
+      message.push_back('\n');
+      queue_.push_back(std::move(message));
+    }
+    cv_.notify_one();
+  }
+  void Finish() override {}
+
+  // Flushes what is queued, then stops the thread.
+  void Shutdown() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_) return;
+      closed_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return closed_ || !queue_.empty(); });
+      if (queue_.empty() && closed_) return;
+      std::deque<std::string> batch;
+      batch.swap(queue_);
+      lock.unlock();
+      for (const std::string& line : batch) WriteAll(line);
+      lock.lock();
+    }
+  }
+
+  void WriteAll(const std::string& line) {
+    std::size_t off = 0;
+    while (off < line.size()) {
+      const ssize_t n = ::write(fd_, line.data() + off, line.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // reader gone: drop
+      off += static_cast<std::size_t>(n);
+    }
+  }
+
+  const int fd_;
+  const std::size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;
+  bool closed_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+class StdioTransport::Impl {
+ public:
+  Impl(Server& server, StdioOptions options)
+      : engine_(server.engine()),
+        options_(options),
+        writer_(std::make_shared<LineWriter>(options.output_fd, options.max_queued_messages)) {}
+
+  void Run() {
+    std::string pending;
+    char buf[65536];
+    bool discarding = false;  // inside an over-long line
+    for (;;) {
+      const ssize_t n = ::read(options_.input_fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      std::string_view chunk(buf, static_cast<std::size_t>(n));
+      while (!chunk.empty()) {
+        const auto nl = chunk.find('\n');
+        const std::string_view part = chunk.substr(0, nl);
+        if (!discarding) pending.append(part);
+        if (pending.size() > options_.max_line_bytes) {
+          pending.clear();
+          discarding = true;
+        }
+        if (nl == std::string_view::npos) break;
+        chunk.remove_prefix(nl + 1);
+        if (discarding) {
+          writer_->Send(protocol::SerializeError(nullptr, ErrorCode::kParseError, "Message too large"), true);
+          discarding = false;
+        } else if (!pending.empty() && pending != "\r") {
+          Handle(pending);
+        }
+        pending.clear();
+      }
+    }
+    if (session_) engine_.CloseSession(session_);
+    writer_->Shutdown();
+  }
+
+ private:
+  void Handle(std::string_view line) {
+    protocol::ParseOutcome parsed = protocol::Parse(line);
+    if (parsed.failure) {
+      writer_->Send(protocol::SerializeError(parsed.failure->id, parsed.failure->code,
+                                             parsed.failure->message),
+                    true);
+      return;
+    }
+    protocol::Message& message = *parsed.message;
+    if (message.is_request() && message.method == "initialize" && !session_) {
+      try {
+        auto session = engine_.NewSession(message.params);
+        session->set_standalone(writer_);
+        session->set_expires(false);
+        if (!engine_.Publish(session)) {
+          writer_->Send(protocol::SerializeError(message.id, ErrorCode::kServerOverloaded,
+                                                 "Server at session capacity"),
+                        true);
+          return;
+        }
+        session_ = session;
+        writer_->Send(protocol::SerializeResult(message.id, engine_.InitializeResult(*session_)), true);
+      } catch (const Error& e) {
+        writer_->Send(protocol::SerializeError(message.id, e.code(), e.message()), true);
+      }
+      return;
+    }
+    if (session_) session_->Touch(engine_.NowMs());
+    engine_.HandleMessage(session_, std::move(message), writer_);
+  }
+
+  engine::Engine& engine_;
+  const StdioOptions options_;
+  std::shared_ptr<LineWriter> writer_;
+  engine::SessionPtr session_;
+};
+
+StdioTransport::StdioTransport(Server& server, StdioOptions options)
+    : impl_(std::make_unique<Impl>(server, options)) {}
+
+StdioTransport::~StdioTransport() = default;
+
+void StdioTransport::Run() { impl_->Run(); }
+
+}  // namespace mcpx
