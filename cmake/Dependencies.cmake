@@ -1,6 +1,6 @@
 # Every dependency comes from a Debian 12 package (see scripts/bootstrap.sh).
 find_package(Threads REQUIRED)
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json)
+find_package(Boost 1.81.0 EXACT REQUIRED COMPONENTS json CONFIG)
 find_package(absl REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)

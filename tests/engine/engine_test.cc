@@ -1,0 +1,314 @@
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "mcpx/error.h"
+#include "mcpx/server.h"
+#include "support/recording_channel.h"
+
+namespace mcpx {
+namespace {
+
+using testing::RecordingChannel;
+using namespace std::chrono_literals;
+
+json::object Schema(std::string_view text) { return json::parse(text).as_object(); }
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUpServer(ServerOptions opts = {}) {
+    if (opts.worker_threads == 0) opts.worker_threads = 4;
+    server_ = std::make_unique<Server>(opts);
+    server_->AddTool({.name = "echo",
+                      .input_schema = Schema(R"({"type":"object","properties":{"text":{"type":"string"}},"required":["text"]})"),
+                      .handler = [](Context&, const json::object& a) {
+                        return ToolResult::Text(a.at("text").as_string());
+                      }});
+    server_->AddTool({.name = "throws", .handler = [](Context&, const json::object&) -> ToolResult {
+                        throw std::runtime_error("boom");
+                      }});
+    server_->Start();
+  }
+  void SetUp() override { SetUpServer(); }
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  engine::Engine& engine() { return server_->engine(); }
+
+  engine::SessionPtr NewSession(std::shared_ptr<RecordingChannel> standalone = nullptr) {
+    auto s = engine().NewSession(json::object{{"protocolVersion", "2025-11-25"},
+                                              {"clientInfo", {{"name", "test"}, {"version", "1"}}}});
+    s->set_standalone(standalone ? standalone : std::make_shared<RecordingChannel>());
+    EXPECT_TRUE(engine().Publish(s));
+    s->MarkReady();
+    return s;
+  }
+
+  std::shared_ptr<RecordingChannel> Send(const engine::SessionPtr& s, json::value id, std::string method,
+                                         json::object params = {}) {
+    auto channel = std::make_shared<RecordingChannel>();
+    protocol::Message m;
+    m.kind = protocol::MessageKind::kRequest;
+    m.id = std::move(id);
+    m.method = std::move(method);
+    m.params = std::move(params);
+    engine().HandleMessage(s, std::move(m), channel);
+    return channel;
+  }
+
+  json::value Call(const engine::SessionPtr& s, std::string method, json::object params = {}) {
+    auto result = Send(s, next_id_++, std::move(method), std::move(params))->WaitFinal();
+    EXPECT_TRUE(result.has_value());
+    return result.value_or(nullptr);
+  }
+
+  void Notify(const engine::SessionPtr& s, std::string method, json::object params = {}) {
+    protocol::Message m;
+    m.kind = protocol::MessageKind::kNotification;
+    m.method = std::move(method);
+    m.params = std::move(params);
+    engine().HandleMessage(s, std::move(m), nullptr);
+  }
+
+  static std::int64_t ErrorCodeOf(const json::value& response) {
+    const auto* err = response.as_object().if_contains("error");
+    return err ? err->at("code").as_int64() : 0;
+  }
+
+  std::unique_ptr<Server> server_;
+  std::int64_t next_id_ = 1;
+};
+
+TEST_F(EngineTest, CallsToolAndReportsErrors) {
+  auto s = NewSession();
+  auto ok = Call(s, "tools/call", {{"name", "echo"}, {"arguments", {{"text", "hi"}}}});
+  EXPECT_EQ(ok.at("result").at("content").at(0).at("text"), "hi");
+
+  EXPECT_EQ(ErrorCodeOf(Call(s, "tools/call", {{"name", "nope"}})), ErrorCode::kInvalidParams);
+  EXPECT_EQ(ErrorCodeOf(Call(s, "tools/call", {{"name", "echo"}, {"arguments", json::object()}})),
+            ErrorCode::kInvalidParams);
+  EXPECT_EQ(ErrorCodeOf(Call(s, "tools/call", {{"name", "echo"}, {"arguments", {{"text", 5}}}})),
+            ErrorCode::kInvalidParams);
+  EXPECT_EQ(ErrorCodeOf(Call(s, "no/such/method")), ErrorCode::kMethodNotFound);
+}
+
+TEST_F(EngineTest, ThrowingHandlerFailsOnlyItsRequest) {
+  auto s = NewSession();
+  EXPECT_EQ(ErrorCodeOf(Call(s, "tools/call", {{"name", "throws"}})), ErrorCode::kInternalError);
+  auto ok = Call(s, "tools/call", {{"name", "echo"}, {"arguments", {{"text", "still here"}}}});
+  EXPECT_EQ(ok.at("result").at("content").at(0).at("text"), "still here");
+}
+
+// Four requests of one session must all be inside the handler at once; run
+// one after another, the barrier would never fill and each call would fail.
+TEST_F(EngineTest, RequestsOfOneSessionRunConcurrently) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int inside = 0;
+  server_->AddTool({.name = "barrier", .handler = [&](Context&, const json::object&) {
+                      std::unique_lock<std::mutex> lock(mu);
+                      ++inside;
+                      cv.notify_all();
+                      const bool all = cv.wait_for(lock, 10s, [&] { return inside >= 4; });
+                      return all ? ToolResult::Text("met") : ToolResult::ErrorText("alone");
+                    }});
+  auto s = NewSession();
+  std::vector<std::shared_ptr<RecordingChannel>> calls;
+  for (int i = 0; i < 4; ++i) calls.push_back(Send(s, 100 + i, "tools/call", {{"name", "barrier"}}));
+  for (auto& c : calls) {
+    auto r = c->WaitFinal();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->at("result").at("content").at(0).at("text"), "met");
+  }
+}
+
+// A handler that calls back into the server (lists sessions, notifies another
+// session, runs a nested tool) while other requests of both sessions run.
+TEST_F(EngineTest, HandlerCallsBackIntoServerWithoutDeadlock) {
+  auto other_standalone = std::make_shared<RecordingChannel>();
+  auto other = NewSession(other_standalone);
+  server_->AddTool({.name = "reentrant", .handler = [&](Context& ctx, const json::object&) {
+                      const auto sessions = ctx.server().ListSessions();
+                      EXPECT_TRUE(ctx.server().Notify(other->id(), "notifications/message",
+                                                      {{"level", "info"}, {"data", "hello"}}));
+                      ToolResult nested = ctx.server().CallTool(ctx, "echo", {{"text", "nested"}});
+                      return ToolResult::Text(std::to_string(sessions.size()) + ":" +
+                                              std::string(nested.content.at(0).at("text").as_string()));
+                    }});
+  auto s = NewSession();
+  std::vector<std::shared_ptr<RecordingChannel>> calls;
+  for (int i = 0; i < 16; ++i) {
+    calls.push_back(Send(i % 2 ? s : other, 1000 + i, "tools/call", {{"name", i % 3 ? "reentrant" : "echo"},
+                                                                   {"arguments", {{"text", "x"}}}}));
+  }
+  for (int i = 0; i < 16; ++i) {
+    auto r = calls[i]->WaitFinal();
+    ASSERT_TRUE(r) << i;
+    const auto text = r->at("result").at("content").at(0).at("text").as_string();
+    EXPECT_EQ(text, i % 3 ? "2:nested" : "x");
+  }
+  EXPECT_TRUE(other_standalone->WaitMethod("notifications/message"));
+}
+
+TEST_F(EngineTest, CancelledRequestSendsNoResponseAndHandlerSeesIt) {
+  std::atomic<bool> saw_cancel{false};
+  std::atomic<bool> started{false};
+  server_->AddTool({.name = "wait_cancel", .handler = [&](Context& ctx, const json::object&) {
+                      started = true;
+                      for (int i = 0; i < 1000 && !ctx.cancelled(); ++i) std::this_thread::sleep_for(5ms);
+                      saw_cancel = ctx.cancelled();
+                      return ToolResult::Text("late");
+                    }});
+  auto s = NewSession();
+  auto channel = Send(s, "c1", "tools/call", {{"name", "wait_cancel"}});
+  // Wait until the handler runs, then cancel it.
+  for (int i = 0; i < 5000 && !started; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(started);
+  Notify(s, "notifications/cancelled", {{"requestId", "c1"}, {"reason", "test"}});
+  EXPECT_TRUE(channel->WaitFinished());
+  for (int i = 0; i < 2000 && !saw_cancel; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(saw_cancel);
+  EXPECT_FALSE(channel->WaitFinal(100ms).has_value());
+}
+
+TEST_F(EngineTest, ProgressAndLoggingHonourTokenAndLevel) {
+  server_->AddTool({.name = "chatty", .handler = [](Context& ctx, const json::object&) {
+                      ctx.Progress(1, 2, "half");
+                      ctx.Log(LogLevel::kDebug, "debug line");
+                      ctx.Log(LogLevel::kError, "error line");
+                      return ToolResult::Text("done");
+                    }});
+  auto s = NewSession();
+  EXPECT_EQ(Call(s, "logging/setLevel", {{"level", "warning"}}).at("result"), json::object());
+  EXPECT_EQ(ErrorCodeOf(Call(s, "logging/setLevel", {{"level", "loud"}})), ErrorCode::kInvalidParams);
+  auto channel = Send(s, 9, "tools/call", {{"name", "chatty"}, {"_meta", {{"progressToken", "tok"}}}});
+  ASSERT_TRUE(channel->WaitFinal());
+  auto msgs = channel->messages();
+  ASSERT_EQ(msgs.size(), 3u);  // progress, the error log, the result
+  EXPECT_EQ(msgs[0].at("method"), "notifications/progress");
+  EXPECT_EQ(msgs[0].at("params").at("progressToken"), "tok");
+  EXPECT_EQ(msgs[0].at("params").at("progress"), 1);
+  EXPECT_EQ(msgs[1].at("params").at("level"), "error");
+  EXPECT_EQ(msgs[2].at("id"), 9);
+}
+
+TEST_F(EngineTest, ServerToClientRequestRoundTrip) {
+  server_->AddTool({.name = "ask", .handler = [](Context& ctx, const json::object&) {
+                      ClientResponse r = ctx.RequestClientSync("sampling/createMessage", {{"maxTokens", 5}});
+                      if (!r.ok) return ToolResult::ErrorText(r.error_message);
+                      return ToolResult::Text(r.result.at("content").at("text").as_string());
+                    }});
+  auto s = NewSession();
+  auto channel = Send(s, 1, "tools/call", {{"name", "ask"}});
+  auto request = channel->WaitMethod("sampling/createMessage");
+  ASSERT_TRUE(request);
+  protocol::Message answer;
+  answer.kind = protocol::MessageKind::kResponse;
+  answer.id = request->at("id");
+  answer.result = json::object{{"role", "assistant"}, {"content", {{"type", "text"}, {"text", "sampled"}}}};
+  engine().HandleMessage(s, std::move(answer), nullptr);
+  auto r = channel->WaitFinal();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->at("result").at("content").at(0).at("text"), "sampled");
+}
+
+TEST_F(EngineTest, ToolTimeoutFailsRequest) {
+  server_->AddTool({.name = "stuck",
+                    .handler = [](Context& ctx, const json::object&) {
+                      for (int i = 0; i < 2000 && !ctx.cancelled(); ++i) std::this_thread::sleep_for(1ms);
+                      return ToolResult::Text("finished");
+                    },
+                    .timeout = 50ms});
+  auto s = NewSession();
+  EXPECT_EQ(ErrorCodeOf(Call(s, "tools/call", {{"name", "stuck"}})), ErrorCode::kRequestTimeout);
+}
+
+TEST_F(EngineTest, PaginatesWithOpaqueCursors) {
+  TearDown();
+  SetUpServer({.page_size = 2});
+  for (int i = 0; i < 3; ++i) {
+    server_->AddTool({.name = "t" + std::to_string(i), .handler = [](Context&, const json::object&) {
+                        return ToolResult::Text("");
+                      }});
+  }
+  auto s = NewSession();
+  std::vector<std::string> names;
+  json::object params;
+  for (int page = 0; page < 10; ++page) {
+    auto r = Call(s, "tools/list", params).at("result").as_object();
+    for (const auto& t : r.at("tools").as_array()) names.emplace_back(t.at("name").as_string());
+    if (!r.contains("nextCursor")) break;
+    params = {{"cursor", r.at("nextCursor")}};
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"echo", "t0", "t1", "t2", "throws"}));
+  EXPECT_EQ(ErrorCodeOf(Call(s, "tools/list", {{"cursor", "garbage"}})), ErrorCode::kInvalidParams);
+}
+
+TEST_F(EngineTest, SessionsExpireWhenIdleAndWhenNeverInitialized) {
+  std::atomic<std::int64_t> now{1'000'000};
+  engine().SetClockForTesting([&] { return now.load(); });
+  TearDown();
+  SetUpServer({.session_idle_timeout = 1000ms, .init_timeout = 200ms});
+  engine().SetClockForTesting([&] { return now.load(); });
+  auto ready = NewSession();
+  auto pending = engine().NewSession(json::object{{"protocolVersion", "2025-11-25"}});
+  ASSERT_TRUE(engine().Publish(pending));
+  EXPECT_EQ(server_->session_count(), 2u);
+
+  now += 300;  // past the init timeout only
+  EXPECT_EQ(engine().SweepExpired(), 1u);
+  EXPECT_EQ(pending->state(), engine::SessionState::kClosed);
+  EXPECT_EQ(engine().FindSession(ready->id()), ready);  // also touches it
+
+  now += 900;  // idle 900 ms since the touch: still alive
+  EXPECT_EQ(engine().SweepExpired(), 0u);
+  now += 200;
+  EXPECT_EQ(engine().SweepExpired(), 1u);
+  EXPECT_EQ(ready->state(), engine::SessionState::kClosed);
+  EXPECT_EQ(server_->session_count(), 0u);
+  EXPECT_EQ(engine().FindSession(ready->id()), nullptr);
+  EXPECT_NE(server_->MetricsText().find("mcpx_sessions_expired_total 2"), std::string::npos);
+}
+
+TEST_F(EngineTest, SessionCapRejectsAndCounts) {
+  TearDown();
+  SetUpServer({.max_sessions = 2});
+  NewSession();
+  NewSession();
+  auto third = engine().NewSession(json::object{{"protocolVersion", "2025-11-25"}});
+  EXPECT_FALSE(engine().Publish(third));
+  EXPECT_EQ(server_->session_count(), 2u);
+  EXPECT_NE(server_->MetricsText().find("mcpx_sessions_rejected_total 1"), std::string::npos);
+}
+
+TEST_F(EngineTest, NegotiatesProtocolVersion) {
+  auto old = engine().NewSession(json::object{{"protocolVersion", "2025-03-26"}});
+  EXPECT_EQ(old->init().protocol_version, "2025-03-26");
+  auto future = engine().NewSession(json::object{{"protocolVersion", "2099-01-01"}});
+  EXPECT_EQ(future->init().protocol_version, "2025-11-25");
+  EXPECT_THROW(engine().NewSession(json::object{}), Error);
+}
+
+TEST_F(EngineTest, ResourceUpdatesGoOnlyToSubscribers) {
+  auto sub_channel = std::make_shared<RecordingChannel>();
+  auto other_channel = std::make_shared<RecordingChannel>();
+  auto subscriber = NewSession(sub_channel);
+  auto other = NewSession(other_channel);
+  Call(subscriber, "resources/subscribe", {{"uri", "x://a"}});
+  server_->NotifyResourceUpdated("x://a");
+  auto got = sub_channel->WaitMethod("notifications/resources/updated");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->at("params").at("uri"), "x://a");
+  EXPECT_FALSE(other_channel->WaitMethod("notifications/resources/updated", 50ms));
+  Call(subscriber, "resources/unsubscribe", {{"uri", "x://a"}});
+  EXPECT_FALSE(subscriber->IsSubscribed("x://a"));
+}
+
+}  // namespace
+}  // namespace mcpx

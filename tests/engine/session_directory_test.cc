@@ -1,0 +1,110 @@
+#include "engine/session_directory.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace mcpx::engine {
+namespace {
+
+SessionPtr MakeSession(std::string id, std::int64_t now = 0) {
+  return std::make_shared<Session>(std::move(id), ClientInit{}, now);
+}
+
+TEST(SessionDirectory, InsertFindRemove) {
+  SessionDirectory dir(10);
+  auto s = MakeSession("abc");
+  EXPECT_EQ(dir.Insert(s), SessionDirectory::InsertResult::kInserted);
+  EXPECT_EQ(dir.Find("abc"), s);
+  EXPECT_EQ(dir.Find("abd"), nullptr);
+  EXPECT_EQ(dir.Insert(MakeSession("abc")), SessionDirectory::InsertResult::kDuplicate);
+  EXPECT_EQ(dir.size(), 1u);
+  EXPECT_EQ(dir.Remove("abc"), s);
+  EXPECT_EQ(dir.Remove("abc"), nullptr);
+  EXPECT_EQ(dir.size(), 0u);
+}
+
+TEST(SessionDirectory, CapIsEnforced) {
+  SessionDirectory dir(3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(dir.Insert(MakeSession("s" + std::to_string(i))), SessionDirectory::InsertResult::kInserted);
+  }
+  EXPECT_EQ(dir.Insert(MakeSession("s3")), SessionDirectory::InsertResult::kFull);
+  dir.Remove("s0");
+  EXPECT_EQ(dir.Insert(MakeSession("s3")), SessionDirectory::InsertResult::kInserted);
+  EXPECT_EQ(dir.GetOrCreate("s9", [] { return MakeSession("s9"); }), nullptr);
+}
+
+TEST(SessionDirectory, RemoveIfTakesOnlyMatching) {
+  SessionDirectory dir(100);
+  for (int i = 0; i < 50; ++i) dir.Insert(MakeSession("s" + std::to_string(i), i));
+  auto removed = dir.RemoveIf([](const Session& s) { return s.created_ms() % 2 == 0; });
+  EXPECT_EQ(removed.size(), 25u);
+  EXPECT_EQ(dir.size(), 25u);
+  for (const auto& s : removed) EXPECT_EQ(dir.Find(s->id()), nullptr);
+}
+
+// Many threads racing GetOrCreate on the same ids all receive the same session,
+// and the size counts each id once.
+TEST(SessionDirectoryConcurrency, GetOrCreateIsAtomic) {
+  SessionDirectory dir(1000);
+  constexpr int kThreads = 8;
+  constexpr int kIds = 200;
+  std::vector<std::vector<Session*>> seen(kThreads, std::vector<Session*>(kIds));
+  std::atomic<int> created{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kIds; ++i) {
+        const std::string id = "id" + std::to_string(i);
+        auto s = dir.GetOrCreate(id, [&] {
+          created.fetch_add(1);
+          return MakeSession(id);
+        });
+        seen[t][i] = s.get();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(created.load(), kIds);
+  EXPECT_EQ(dir.size(), static_cast<std::size_t>(kIds));
+  for (int t = 1; t < kThreads; ++t) EXPECT_EQ(seen[t], seen[0]);
+}
+
+// Readers, writers and removers on overlapping ids: no lost updates to the
+// size counter and no torn lookups (checked under TSan).
+TEST(SessionDirectoryConcurrency, MixedChurnKeepsCountConsistent) {
+  SessionDirectory dir(100000);
+  constexpr int kThreads = 4;
+  constexpr int kOps = 4000;
+  std::vector<std::thread> threads;
+  std::atomic<long> inserted{0}, removed{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kOps; ++i) {
+        const std::string id = "k" + std::to_string((i * 7 + t) % 500);
+        switch (i % 4) {
+          case 0:
+            if (dir.Insert(MakeSession(id)) == SessionDirectory::InsertResult::kInserted) inserted++;
+            break;
+          case 1:
+            if (dir.Remove(id)) removed++;
+            break;
+          default:
+            if (auto s = dir.Find(id)) {
+              EXPECT_EQ(s->id(), id);
+            }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(static_cast<long>(dir.size()), inserted.load() - removed.load());
+  EXPECT_EQ(dir.Snapshot().size(), dir.size());
+}
+
+}  // namespace
+}  // namespace mcpx::engine

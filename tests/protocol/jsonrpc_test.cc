@@ -1,0 +1,93 @@
+#include "protocol/jsonrpc.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "mcpx/error.h"
+
+namespace mcpx::protocol {
+namespace {
+
+int FailureCode(std::string_view body) {
+  auto out = Parse(body);
+  EXPECT_FALSE(out.message.has_value()) << body;
+  return out.failure ? out.failure->code : 0;
+}
+
+TEST(JsonRpcParse, ClassifiesRequestNotificationAndResponses) {
+  auto req = Parse(R"({"jsonrpc":"2.0","id":7,"method":"tools/list","params":{"cursor":"1"}})");
+  ASSERT_TRUE(req.message);
+  EXPECT_EQ(req.message->kind, MessageKind::kRequest);
+  EXPECT_EQ(req.message->id, json::value(7));
+  EXPECT_EQ(req.message->params.at("cursor"), "1");
+
+  auto note = Parse(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
+  ASSERT_TRUE(note.message);
+  EXPECT_EQ(note.message->kind, MessageKind::kNotification);
+
+  auto ok = Parse(R"({"jsonrpc":"2.0","id":"a","result":{}})");
+  ASSERT_TRUE(ok.message);
+  EXPECT_EQ(ok.message->kind, MessageKind::kResponse);
+
+  auto err = Parse(R"({"jsonrpc":"2.0","id":3,"error":{"code":-1,"message":"x"}})");
+  ASSERT_TRUE(err.message);
+  EXPECT_EQ(err.message->kind, MessageKind::kErrorResponse);
+}
+
+TEST(JsonRpcParse, MalformedJsonIsParseError) {
+  EXPECT_EQ(FailureCode("{"), ErrorCode::kParseError);
+  EXPECT_EQ(FailureCode(""), ErrorCode::kParseError);
+  EXPECT_EQ(FailureCode(R"({"jsonrpc":"2.0",})"), ErrorCode::kParseError);
+}
+
+TEST(JsonRpcParse, InvalidUtf8IsParseError) {
+  EXPECT_EQ(FailureCode("{\"jsonrpc\":\"2.0\",\"method\":\"a\xff\"}"), ErrorCode::kParseError);
+}
+
+TEST(JsonRpcParse, NestingBeyondLimitIsRejected) {
+  std::string deep(200, '[');
+  deep += std::string(200, ']');
+  EXPECT_EQ(FailureCode(deep), ErrorCode::kParseError);
+  std::string shallow = R"({"jsonrpc":"2.0","id":1,"method":"m","params":{"a":[[[1]]]}})";
+  EXPECT_TRUE(Parse(shallow).message.has_value());
+}
+
+TEST(JsonRpcParse, InvalidMessagesAreInvalidRequest) {
+  EXPECT_EQ(FailureCode(R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])"), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(FailureCode(R"({"jsonrpc":"1.0","id":1,"method":"ping"})"), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(FailureCode(R"({"id":1,"method":"ping"})"), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(FailureCode(R"({"jsonrpc":"2.0","id":null,"method":"ping"})"), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(FailureCode(R"({"jsonrpc":"2.0","id":1.5,"method":"ping"})"), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(FailureCode(R"({"jsonrpc":"2.0","id":1,"method":3})"), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(FailureCode(R"({"jsonrpc":"2.0","id":1,"method":"m","params":[1]})"), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(FailureCode(R"({"jsonrpc":"2.0","id":1})"), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(FailureCode(R"("just a string")"), ErrorCode::kInvalidRequest);
+}
+
+TEST(JsonRpcParse, RecoversIdForInvalidRequestWhenPossible) {
+  auto out = Parse(R"({"jsonrpc":"1.0","id":"x","method":"ping"})");
+  ASSERT_TRUE(out.failure);
+  EXPECT_EQ(out.failure->id, json::value("x"));
+}
+
+TEST(JsonRpcSerialize, ResultAndErrorShapes) {
+  auto ok = json::parse(SerializeResult(5, json::object{{"a", 1}}));
+  EXPECT_EQ(ok.at("jsonrpc"), "2.0");
+  EXPECT_EQ(ok.at("id"), 5);
+  EXPECT_EQ(ok.at("result").at("a"), 1);
+
+  auto err = json::parse(SerializeError("k", -32601, "nope"));
+  EXPECT_EQ(err.at("id"), "k");
+  EXPECT_EQ(err.at("error").at("code"), -32601);
+  EXPECT_EQ(err.at("error").at("message"), "nope");
+  EXPECT_FALSE(err.at("error").as_object().contains("data"));
+}
+
+TEST(JsonRpcIdKey, DistinguishesStringAndNumberIds) {
+  EXPECT_NE(IdKey(json::value(7)), IdKey(json::value("7")));
+  EXPECT_EQ(IdKey(json::value(7)), IdKey(json::value(7)));
+}
+
+}  // namespace
+}  // namespace mcpx::protocol
