@@ -48,6 +48,8 @@ std::string RenderPrometheus(const Metrics& m, std::size_t sessions_active,
        m.messages_dropped.value());
   Line(out, "mcpx_http_errors_total", "counter", "HTTP error responses sent by the transport.",
        m.http_errors.value());
+  Line(out, "mcpx_http_connections", "gauge", "Open HTTP connections.", m.http_connections.value());
+  Line(out, "mcpx_sse_streams", "gauge", "SSE responses being written.", m.sse_streams.value());
   Line(out, "mcpx_directory_contended_total", "counter",
        "Session-directory lookups that found their shard write-locked.", directory_contended);
   out << "# HELP mcpx_requests_total JSON-RPC requests by method and outcome.\n"

@@ -50,6 +50,8 @@ struct Metrics {
   Gauge pool_queue_depth;
   Counter messages_dropped;   // slow or vanished streams
   Counter http_errors;        // 4xx/5xx answered by the transport
+  Gauge http_connections;     // open HTTP connections
+  Gauge sse_streams;          // SSE responses being written
   std::array<std::array<Counter, static_cast<std::size_t>(Outcome::kCount)>,
              static_cast<std::size_t>(MethodId::kCount)>
       requests;

@@ -157,9 +157,14 @@ Connection::Connection(tcp::socket socket, std::shared_ptr<HttpShared> shared)
       deadline_(socket_.get_executor()),
       keepalive_(socket_.get_executor()) {
   shared_->connections.fetch_add(1, std::memory_order_relaxed);
+  shared_->engine.metrics().http_connections.Add(1);
 }
 
-Connection::~Connection() { shared_->connections.fetch_sub(1, std::memory_order_relaxed); }
+Connection::~Connection() {
+  if (sse_active_) shared_->engine.metrics().sse_streams.Add(-1);
+  shared_->engine.metrics().http_connections.Add(-1);
+  shared_->connections.fetch_sub(1, std::memory_order_relaxed);
+}
 
 void Connection::Start() {
   net::post(socket_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
@@ -478,6 +483,7 @@ void Connection::StartSse(const std::shared_ptr<SseStream>& stream, std::optiona
   }
   stream_ = stream;
   sse_active_ = true;
+  shared_->engine.metrics().sse_streams.Add(1);
   sse_end_ = false;
   sse_queue_.clear();
   std::string head =
@@ -541,6 +547,7 @@ void Connection::FlushSse() {
 
 void Connection::FinishSse() {
   sse_active_ = false;
+  shared_->engine.metrics().sse_streams.Add(-1);
   keepalive_.cancel();
   if (stream_ && sink_) stream_->Detach(sink_.get());
   stream_.reset();
