@@ -53,16 +53,20 @@ HostPolicy::HostPolicy(std::string_view bind_host, unsigned port, std::vector<st
   if (hosts.empty()) {
     std::vector<std::string> names = {std::string(bind_host), "localhost", "127.0.0.1", "[::1]"};
     if (bind_host == "::1") names.push_back("[::1]");
-    const std::string p = ":" + std::to_string(port);
+    const std::string p = std::to_string(port);
     for (const auto& n : names) {
       hosts.push_back(n);
-      hosts.push_back(n + p);
+      hosts.push_back(n);
+      hosts.back().append(1, ':').append(p);
     }
   }
   if (origins.empty()) {
     for (const auto& h : hosts) {
-      origins.push_back("http://" + h);
-      origins.push_back("https://" + h);
+      for (std::string_view scheme : {"http://", "https://"}) {
+        std::string origin(scheme);
+        origin.append(h);
+        origins.push_back(std::move(origin));
+      }
     }
   }
   for (auto& h : hosts) hosts_.push_back(Lower(h));
