@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -105,6 +106,9 @@ class Server {
   // Runs a tool in-process on the calling thread, as a nested call of `parent`.
   // Throws mcpx::Error for an unknown tool or invalid arguments.
   ToolResult CallTool(Context& parent, std::string_view name, json::object arguments);
+
+  // Runs `fn` on a worker thread after `delay` (needs Start()).
+  void After(std::chrono::milliseconds delay, std::function<void()> fn);
 
   // Counters in Prometheus text exposition format.
   std::string MetricsText() const;

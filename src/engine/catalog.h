@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "mcpx/types.h"
 
 namespace mcpx::engine {
@@ -36,24 +36,24 @@ class Catalog {
   Catalog() : snapshot_(std::make_shared<const CatalogSnapshot>()) {}
 
   std::shared_ptr<const CatalogSnapshot> Get() const {
-    absl::ReaderMutexLock lock(&mu_);
+    ReaderMutexLock lock(&mu_);
     return snapshot_;
   }
 
   // Applies `edit` to a copy and publishes it; returns what `edit` returned.
   template <typename Edit>
   auto Update(Edit&& edit) {
-    absl::MutexLock writer(&write_mu_);
+    MutexLock writer(&write_mu_);
     auto next = std::make_shared<CatalogSnapshot>(*Get());
     auto result = edit(*next);
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     snapshot_ = std::move(next);
     return result;
   }
 
  private:
-  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  mutable absl::Mutex mu_;
+  Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  mutable Mutex mu_;
   std::shared_ptr<const CatalogSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -127,11 +127,11 @@ void Engine::Stop() {
   work_.reset();
   io_.stop();
   if (pool_) pool_->stop();
-  stopped_.Notify();
+  stopped_.count_down();
 }
 
 void Engine::Wait() {
-  stopped_.WaitForNotification();
+  stopped_.wait();
   if (joined_.exchange(true)) return;
   for (auto& t : io_threads_) {
     if (t.joinable()) t.join();

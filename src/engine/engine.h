@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <latch>
 #include <memory>
 #include <string>
 #include <thread>
@@ -24,7 +25,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
-#include "absl/synchronization/notification.h"
 #include "engine/catalog.h"
 #include "engine/channel.h"
 #include "engine/request.h"
@@ -156,7 +156,7 @@ class Engine {
   boost::asio::steady_timer sweep_timer_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};
-  absl::Notification stopped_;
+  std::latch stopped_{1};
   std::atomic<bool> joined_{false};
 };
 

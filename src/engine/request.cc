@@ -30,7 +30,7 @@ RequestState::RequestState(Engine* engine, SessionPtr session, json::value id, s
 void RequestState::Cancel(bool drop_response) {
   std::vector<std::function<void()>> callbacks;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (cancelled_.exchange(true, std::memory_order_acq_rel)) return;
     callbacks.swap(on_cancel_);
   }
@@ -43,7 +43,7 @@ void RequestState::Cancel(bool drop_response) {
 
 void RequestState::OnCancel(std::function<void()> fn) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (!cancelled_.load(std::memory_order_acquire)) {
       on_cancel_.push_back(std::move(fn));
       return;

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "engine/channel.h"
 #include "engine/session.h"
 #include "mcpx/json.h"
@@ -72,7 +72,7 @@ class RequestState {
 
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> done_{false};
-  absl::Mutex mu_;
+  Mutex mu_;
   std::vector<std::function<void()>> on_cancel_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -133,6 +133,10 @@ ToolResult Server::CallTool(Context& parent, std::string_view name, json::object
   return engine_->CallToolInline(parent.state(), name, std::move(arguments));
 }
 
+void Server::After(std::chrono::milliseconds delay, std::function<void()> fn) {
+  engine_->After(delay, std::move(fn));
+}
+
 std::string Server::MetricsText() const { return engine_->MetricsText(); }
 
 const ServerOptions& Server::options() const { return engine_->options(); }

@@ -19,7 +19,7 @@ bool Session::MarkClosed() {
 }
 
 bool Session::Subscribe(const std::string& uri, std::size_t limit) {
-  absl::MutexLock lock(&subscriptions_mu_);
+  MutexLock lock(&subscriptions_mu_);
   if (subscriptions_.contains(uri)) return true;
   if (subscriptions_.size() >= limit) return false;
   subscriptions_.insert(uri);
@@ -27,53 +27,53 @@ bool Session::Subscribe(const std::string& uri, std::size_t limit) {
 }
 
 void Session::Unsubscribe(const std::string& uri) {
-  absl::MutexLock lock(&subscriptions_mu_);
+  MutexLock lock(&subscriptions_mu_);
   subscriptions_.erase(uri);
 }
 
 bool Session::IsSubscribed(const std::string& uri) const {
-  absl::ReaderMutexLock lock(&subscriptions_mu_);
+  ReaderMutexLock lock(&subscriptions_mu_);
   return subscriptions_.contains(uri);
 }
 
 bool Session::RegisterRequest(const std::string& id_key, std::shared_ptr<RequestState> request,
                               std::size_t limit) {
-  absl::MutexLock lock(&requests_mu_);
+  MutexLock lock(&requests_mu_);
   if (inflight_.size() >= limit) return false;
   return inflight_.emplace(id_key, std::move(request)).second;
 }
 
 void Session::UnregisterRequest(const std::string& id_key, const RequestState* request) {
-  absl::MutexLock lock(&requests_mu_);
+  MutexLock lock(&requests_mu_);
   auto it = inflight_.find(id_key);
   if (it != inflight_.end() && it->second.get() == request) inflight_.erase(it);
 }
 
 std::shared_ptr<RequestState> Session::FindRequest(const std::string& id_key) const {
-  absl::ReaderMutexLock lock(&requests_mu_);
+  ReaderMutexLock lock(&requests_mu_);
   auto it = inflight_.find(id_key);
   return it == inflight_.end() ? nullptr : it->second;
 }
 
 std::size_t Session::inflight() const {
-  absl::ReaderMutexLock lock(&requests_mu_);
+  ReaderMutexLock lock(&requests_mu_);
   return inflight_.size();
 }
 
 void Session::AddPendingClientRequest(std::int64_t id, ClientCallback callback) {
-  absl::MutexLock lock(&requests_mu_);
+  MutexLock lock(&requests_mu_);
   pending_client_.emplace(id, std::move(callback));
 }
 
 Session::ClientCallback Session::TakePendingClientRequest(std::int64_t id) {
-  absl::MutexLock lock(&requests_mu_);
+  MutexLock lock(&requests_mu_);
   auto node = pending_client_.extract(id);
   return node.empty() ? ClientCallback() : std::move(node.mapped());
 }
 
 std::vector<std::shared_ptr<RequestState>> Session::TakeAllRequests() {
   std::vector<std::shared_ptr<RequestState>> out;
-  absl::MutexLock lock(&requests_mu_);
+  MutexLock lock(&requests_mu_);
   out.reserve(inflight_.size());
   for (auto& [key, request] : inflight_) out.push_back(std::move(request));
   inflight_.clear();
@@ -82,7 +82,7 @@ std::vector<std::shared_ptr<RequestState>> Session::TakeAllRequests() {
 
 std::vector<Session::ClientCallback> Session::TakeAllPendingClientRequests() {
   std::vector<ClientCallback> out;
-  absl::MutexLock lock(&requests_mu_);
+  MutexLock lock(&requests_mu_);
   out.reserve(pending_client_.size());
   for (auto& [id, cb] : pending_client_) out.push_back(std::move(cb));
   pending_client_.clear();

@@ -18,7 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "engine/channel.h"
 #include "mcpx/context.h"
 #include "mcpx/json.h"
@@ -102,10 +102,10 @@ class Session {
   std::shared_ptr<SessionTransport> transport_;
   bool expires_ = true;  // set before the session is published
 
-  mutable absl::Mutex subscriptions_mu_;
+  mutable Mutex subscriptions_mu_;
   absl::flat_hash_set<std::string> subscriptions_ ABSL_GUARDED_BY(subscriptions_mu_);
 
-  mutable absl::Mutex requests_mu_;
+  mutable Mutex requests_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<RequestState>> inflight_
       ABSL_GUARDED_BY(requests_mu_);
   absl::flat_hash_map<std::int64_t, ClientCallback> pending_client_

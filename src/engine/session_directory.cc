@@ -28,7 +28,7 @@ SessionDirectory::InsertResult SessionDirectory::Insert(SessionPtr session) {
   if (!ReserveSlot()) return InsertResult::kFull;
   Shard& shard = ShardFor(session->id());
   {
-    absl::MutexLock lock(&shard.mu);
+    MutexLock lock(&shard.mu);
     if (shard.map.try_emplace(session->id(), session).second) return InsertResult::kInserted;
   }
   ReleaseSlot();
@@ -39,7 +39,7 @@ SessionPtr SessionDirectory::GetOrCreate(std::string_view id,
                                          const std::function<SessionPtr()>& make) {
   if (SessionPtr found = Find(id)) return found;
   Shard& shard = ShardFor(id);
-  absl::MutexLock lock(&shard.mu);
+  MutexLock lock(&shard.mu);
   auto it = shard.map.find(Key(id));
   if (it != shard.map.end()) return it->second;
   if (!ReserveSlot()) return nullptr;
@@ -65,7 +65,7 @@ SessionPtr SessionDirectory::Remove(std::string_view id) {
   Shard& shard = ShardFor(id);
   SessionPtr out;
   {
-    absl::MutexLock lock(&shard.mu);
+    MutexLock lock(&shard.mu);
     auto node = shard.map.extract(Key(id));
     if (node.empty()) return nullptr;
     out = std::move(node.mapped());
@@ -78,7 +78,7 @@ std::vector<SessionPtr> SessionDirectory::RemoveIf(
     const std::function<bool(const Session&)>& expired) {
   std::vector<SessionPtr> out;
   for (Shard& shard : shards_) {
-    absl::MutexLock lock(&shard.mu);
+    MutexLock lock(&shard.mu);
     for (auto it = shard.map.begin(); it != shard.map.end();) {
       if (expired(*it->second)) {
         out.push_back(std::move(it->second));
@@ -96,7 +96,7 @@ std::vector<SessionPtr> SessionDirectory::Snapshot() const {
   std::vector<SessionPtr> out;
   out.reserve(size());
   for (Shard& shard : shards_) {
-    absl::ReaderMutexLock lock(&shard.mu);
+    ReaderMutexLock lock(&shard.mu);
     for (const auto& [id, session] : shard.map) out.push_back(session);
   }
   return out;

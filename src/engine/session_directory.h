@@ -18,7 +18,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "engine/session.h"
 
 namespace mcpx::engine {
@@ -49,7 +49,7 @@ class SessionDirectory {
 
  private:
   struct alignas(64) Shard {
-    mutable absl::Mutex mu;
+    mutable Mutex mu;
     absl::flat_hash_map<std::string, SessionPtr> map ABSL_GUARDED_BY(mu);
   };
 

@@ -44,7 +44,12 @@ class HttpClient {
   }
 
   // Sends raw bytes (any request, well-formed or not).
-  void SendRaw(const std::string& bytes) { boost::asio::write(socket_, boost::asio::buffer(bytes)); }
+  // A server that refuses early (413) may close before all bytes are sent;
+  // the response is still there to read.
+  void SendRaw(const std::string& bytes) {
+    boost::system::error_code ec;
+    boost::asio::write(socket_, boost::asio::buffer(bytes), ec);
+  }
 
   // Reads one complete response.
   HttpResponse Read() {

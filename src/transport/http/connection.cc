@@ -1,5 +1,7 @@
 #include "transport/http/connection.h"
 
+#include <array>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
@@ -55,7 +57,7 @@ class PostExchange : public engine::Channel {
   void Send(std::string message, bool final) override {
     std::shared_ptr<SseStream> stream;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       switch (mode_) {
         case Mode::kDone:
           return;
@@ -82,7 +84,7 @@ class PostExchange : public engine::Channel {
   void Finish() override {
     std::shared_ptr<SseStream> stream;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (mode_ == Mode::kUndecided) {
         mode_ = Mode::kDone;
         Post([gen = gen_](Connection& c) { c.OnExchangeEmpty(gen); });
@@ -108,7 +110,7 @@ class PostExchange : public engine::Channel {
   const std::uint64_t gen_;
   const std::shared_ptr<HttpSessionState> state_;
   const bool json_allowed_;
-  absl::Mutex mu_;
+  Mutex mu_;
   Mode mode_ ABSL_GUARDED_BY(mu_) = Mode::kUndecided;
   std::shared_ptr<SseStream> stream_ ABSL_GUARDED_BY(mu_);
 };
@@ -443,11 +445,37 @@ void Connection::RespondError(status st, int code, std::string_view message, con
 
 void Connection::OnWritten(bool keep_alive, boost::system::error_code ec) {
   deadline_.cancel();
-  if (ec || !keep_alive) {
+  if (ec) {
     Close();
     return;
   }
+  if (!keep_alive) {
+    LingerClose();
+    return;
+  }
   ReadRequest();
+}
+
+void Connection::LingerClose() {
+  // Half-close, then read and discard what the client is still sending (say,
+  // the rest of a body we refused with 413) for a bounded time, so that its
+  // TCP stack does not reset the connection before it has read our answer.
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  ++gen_;
+  ArmDeadline(std::chrono::seconds(1));
+  Drain(0);
+}
+
+void Connection::Drain(std::size_t drained) {
+  constexpr std::size_t kMaxDrain = 8 << 20;
+  if (closed_ || drained > kMaxDrain) return Close();
+  auto scratch = std::make_shared<std::array<char, 16384>>();
+  socket_.async_read_some(net::buffer(*scratch),
+                          [self = shared_from_this(), scratch, drained](boost::system::error_code ec, std::size_t n) {
+                            if (ec) return self->Close();
+                            self->Drain(drained + n);
+                          });
 }
 
 void Connection::OnExchangeJson(std::uint64_t gen, std::string body) {

@@ -76,6 +76,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void RespondError(beast_http::status status, int code, std::string_view message,
                     const json::value& id = nullptr);
   void OnWritten(bool keep_alive, boost::system::error_code ec);
+  void LingerClose();
+  void Drain(std::size_t drained);
 
   void StartSse(const std::shared_ptr<SseStream>& stream, std::optional<std::uint64_t> after);
   void FlushSse();

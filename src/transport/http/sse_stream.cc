@@ -9,7 +9,7 @@ namespace mcpx::transport::http {
 // --- EventStore -----------------------------------------------------------------
 
 void EventStore::Append(std::uint64_t stream, std::uint64_t seq, Frame frame) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   bytes_ += frame->size();
   events_.push_back(Event{stream, seq, std::move(frame)});
   while (!events_.empty() && (events_.size() > limits_.max_events || bytes_ > limits_.max_bytes)) {
@@ -20,7 +20,7 @@ void EventStore::Append(std::uint64_t stream, std::uint64_t seq, Frame frame) {
 
 std::vector<Frame> EventStore::After(std::uint64_t stream, std::uint64_t after) const {
   std::vector<Frame> out;
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderMutexLock lock(&mu_);
   for (const Event& e : events_) {
     if (e.stream == stream && e.seq > after) out.push_back(e.frame);
   }
@@ -28,7 +28,7 @@ std::vector<Frame> EventStore::After(std::uint64_t stream, std::uint64_t after) 
 }
 
 std::size_t EventStore::size() const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderMutexLock lock(&mu_);
   return events_.size();
 }
 
@@ -46,7 +46,7 @@ void SseStream::Deliver(const Frame& frame) {
 void SseStream::Send(std::string message, bool final) {
   std::shared_ptr<SseSink> to_end;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (finished_) return;
     const std::uint64_t seq = ++next_seq_;
     std::string text;
@@ -68,7 +68,7 @@ void SseStream::Send(std::string message, bool final) {
 void SseStream::Finish() {
   std::shared_ptr<SseSink> to_end;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     finished_ = true;
     to_end = std::move(sink_);
   }
@@ -82,7 +82,7 @@ std::optional<std::uint64_t> SseStream::Attach(std::shared_ptr<SseSink> sink,
   bool end_now = false;
   std::uint64_t cursor = 0;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (sink_) return std::nullopt;
     sink_ = sink;
     cursor = after.value_or(delivered_);
@@ -98,12 +98,12 @@ std::optional<std::uint64_t> SseStream::Attach(std::shared_ptr<SseSink> sink,
 }
 
 void SseStream::Detach(const SseSink* sink) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (sink_.get() == sink) sink_.reset();
 }
 
 bool SseStream::finished() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return finished_;
 }
 
@@ -134,7 +134,7 @@ HttpSessionState::HttpSessionState(EventStoreLimits limits, observe::Metrics* me
       standalone_(std::make_shared<SseStream>(0, store_, metrics)) {}
 
 std::shared_ptr<SseStream> HttpSessionState::NewStream() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto stream = std::make_shared<SseStream>(++next_id_, store_, metrics_);
   if (closed_) {
     stream->Finish();
@@ -147,7 +147,7 @@ std::shared_ptr<SseStream> HttpSessionState::NewStream() {
 
 std::shared_ptr<SseStream> HttpSessionState::FindStream(std::uint64_t id) const {
   if (id == 0) return standalone_;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (const auto& s : streams_) {
     if (s->id() == id) return s;
   }
@@ -157,7 +157,7 @@ std::shared_ptr<SseStream> HttpSessionState::FindStream(std::uint64_t id) const 
 void HttpSessionState::Close() {
   std::deque<std::shared_ptr<SseStream>> streams;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     closed_ = true;
     streams.swap(streams_);
   }

@@ -20,7 +20,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "engine/channel.h"
 
 namespace mcpx::observe {
@@ -62,7 +62,7 @@ class EventStore {
     Frame frame;
   };
   const EventStoreLimits limits_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::deque<Event> events_ ABSL_GUARDED_BY(mu_);
   std::size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -101,7 +101,7 @@ class SseStream : public engine::Channel {
   const std::uint64_t id_;
   const std::shared_ptr<EventStore> store_;
   observe::Metrics* const metrics_;
-  mutable absl::Mutex mu_;  // taken before EventStore::mu_
+  mutable Mutex mu_;  // taken before EventStore::mu_
   std::uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
@@ -124,7 +124,7 @@ class HttpSessionState : public engine::SessionTransport {
   const std::shared_ptr<EventStore> store_;
   observe::Metrics* const metrics_;
   const std::shared_ptr<SseStream> standalone_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   // Recent POST streams, for resumption; the oldest are forgotten first.
