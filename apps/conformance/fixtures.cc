@@ -183,6 +183,17 @@ void RegisterTools(Server& server) {
   };
   server.AddTool(std::move(enums));
 
+  // SSE polling (SEP-1699): the response stream is closed mid-call; the client
+  // reconnects with Last-Event-ID and receives the result there.
+  Tool reconnection;
+  reconnection.name = "test_reconnection";
+  reconnection.description = "Closes the SSE stream mid-call to test client reconnection";
+  reconnection.async_handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
+    ctx.CloseStream();
+    ctx.After(100ms, [reply] { reply(ToolResult::Text("Reconnection test completed")); });
+  };
+  server.AddTool(std::move(reconnection));
+
   Tool schema2020;
   schema2020.name = "json_schema_2020_12_tool";
   schema2020.description = "Tool with JSON Schema 2020-12 features";

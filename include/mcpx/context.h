@@ -80,6 +80,11 @@ class Context {
   ClientResponse RequestClientSync(std::string method, json::object params,
                                    std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
+  // Ends the HTTP response carrying this request's SSE stream now, without
+  // ending the request (SSE polling): the client reconnects with Last-Event-ID
+  // and receives what follows. No effect over stdio.
+  void CloseStream();
+
   // Runs `fn` on a worker after `delay`, holding no thread meanwhile.
   void After(std::chrono::milliseconds delay, std::function<void()> fn);
 

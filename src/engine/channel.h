@@ -19,6 +19,10 @@ class Channel {
   virtual void Send(std::string message, bool final) = 0;
   // Ends a request channel without a response (the request was cancelled).
   virtual void Finish() = 0;
+  // Ends the connection carrying this channel now but keeps the stream: later
+  // messages are stored for the client to fetch by reconnecting with
+  // Last-Event-ID (SSE polling). Transports without resumable streams ignore it.
+  virtual void Disconnect() {}
 };
 
 // Per-session state a transport keeps (streams, event store). Closed when the

@@ -94,6 +94,8 @@ ClientResponse Context::RequestClientSync(std::string method, json::object param
   return future.get();
 }
 
+void Context::CloseStream() { state_->DisconnectStream(); }
+
 void Context::After(std::chrono::milliseconds delay, std::function<void()> fn) {
   state_->engine().After(delay, std::move(fn));
 }

@@ -49,6 +49,10 @@ class RequestState {
   // Sends a message related to this request on its channel (progress, logs,
   // server-to-client requests). Dropped once the request is done.
   void SendRelated(std::string message);
+  // Ends the connection carrying the request's stream; the request goes on.
+  void DisconnectStream() {
+    if (!done() && channel_) channel_->Disconnect();
+  }
   // Sends the final result or error. Only the first completion counts.
   bool CompleteWithResult(const json::value& result);
   bool CompleteWithError(int code, std::string_view message, const json::value& data = nullptr);

@@ -43,6 +43,11 @@ class HttpTransportTest : public ::testing::Test {
                           reply(ToolResult::Text("stepped"));
                         });
                       }});
+    server_->AddTool({.name = "poll",
+                      .async_handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
+                        ctx.CloseStream();
+                        ctx.After(50ms, [reply] { reply(ToolResult::Text("after reconnect")); });
+                      }});
     server_->Start();
     hopts.port = 0;
     http_ = std::make_unique<HttpTransport>(*server_, hopts);
@@ -249,6 +254,22 @@ TEST_F(HttpTransportTest, ResumesAPostStreamWithLastEventId) {
   EXPECT_EQ(resumed.find("step 1"), std::string::npos) << resumed;  // not replayed twice
   EXPECT_NE(resumed.find("step 2"), std::string::npos) << resumed;
   EXPECT_NE(resumed.find("stepped"), std::string::npos) << resumed;
+}
+
+// SSE polling: the server ends the response mid-call; the client comes back
+// with the priming event's id and gets the result.
+TEST_F(HttpTransportTest, ClosedStreamDeliversResultOnReconnect) {
+  Start();
+  HttpClient c(port_);
+  const std::string sid = Initialize(c);
+  auto r = Post(c, sid, R"({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"poll"}})");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "id: 1-0\nretry: 1000\ndata: \n\n");  // priming only, then the end
+  auto h = Headers(sid);
+  h["Last-Event-ID"] = "1-0";
+  std::string resumed = c.RequestUntil("GET", "", h, "after reconnect", 5s);
+  EXPECT_NE(resumed.find("\"id\":5"), std::string::npos) << resumed;
+  EXPECT_NE(resumed.find("after reconnect"), std::string::npos) << resumed;
 }
 
 TEST_F(HttpTransportTest, StandaloneStreamGetsListChangedAndIsExclusive) {

@@ -42,8 +42,10 @@ std::string Chunk(std::string_view data) {
 // plain JSON response (the result came first) and an SSE stream (anything else
 // came first), then forwards to the connection by posting to its strand.
 //
-// Thread safety: safe for concurrent use; `mu_` guards the mode and is never
-// held while posting or sending on the stream.
+// Thread safety: safe for concurrent use. `mu_` guards the mode; it is held
+// while posting to the strand (a non-blocking enqueue, so that the mode
+// decision and its announcement stay in order) but never while sending on the
+// stream.
 class PostExchange : public engine::Channel {
  public:
   PostExchange(std::weak_ptr<Connection> conn, net::any_io_executor executor, std::uint64_t gen,
@@ -58,27 +60,27 @@ class PostExchange : public engine::Channel {
     std::shared_ptr<SseStream> stream;
     {
       MutexLock lock(&mu_);
-      switch (mode_) {
-        case Mode::kDone:
-          return;
-        case Mode::kUndecided:
-          if (final && json_allowed_) {
-            mode_ = Mode::kDone;
-            Post([gen = gen_, m = std::move(message)](Connection& c) mutable {
-              c.OnExchangeJson(gen, std::move(m));
-            });
-            return;
-          }
-          mode_ = Mode::kSse;
-          stream_ = state_->NewStream();
-          Post([gen = gen_, s = stream_](Connection& c) { c.OnExchangeSse(gen, s); });
-          break;
-        case Mode::kSse:
-          break;
+      if (mode_ == Mode::kDone) return;
+      if (mode_ == Mode::kUndecided && final && json_allowed_) {
+        mode_ = Mode::kDone;
+        Post([gen = gen_, m = std::move(message)](Connection& c) mutable {
+          c.OnExchangeJson(gen, std::move(m));
+        });
+        return;
       }
-      stream = stream_;
+      stream = StreamLocked();
     }
     stream->Send(std::move(message), final);
+  }
+
+  void Disconnect() override {
+    std::shared_ptr<SseStream> stream;
+    {
+      MutexLock lock(&mu_);
+      if (mode_ == Mode::kDone) return;
+      stream = StreamLocked();
+    }
+    stream->DetachSink();
   }
 
   void Finish() override {
@@ -97,6 +99,16 @@ class PostExchange : public engine::Channel {
 
  private:
   enum class Mode { kUndecided, kSse, kDone };
+
+  // The SSE stream, opened (and announced to the connection) on first use.
+  std::shared_ptr<SseStream> StreamLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (mode_ == Mode::kUndecided) {
+      mode_ = Mode::kSse;
+      stream_ = state_->NewStream();
+      Post([gen = gen_, s = stream_](Connection& c) { c.OnExchangeSse(gen, s); });
+    }
+    return stream_;
+  }
 
   template <typename Fn>
   void Post(Fn fn) {

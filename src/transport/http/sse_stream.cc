@@ -77,6 +77,20 @@ void SseStream::Finish() {
 
 void SseStream::Close() { Finish(); }
 
+void SseStream::DetachSink() {
+  std::shared_ptr<SseSink> to_end;
+  {
+    MutexLock lock(&mu_);
+    if (finished_) return;
+    if (!sink_) {
+      detach_pending_ = true;
+      return;
+    }
+    to_end = std::move(sink_);
+  }
+  to_end->End();
+}
+
 std::optional<std::uint64_t> SseStream::Attach(std::shared_ptr<SseSink> sink,
                                                std::optional<std::uint64_t> after) {
   bool end_now = false;
@@ -90,7 +104,8 @@ std::optional<std::uint64_t> SseStream::Attach(std::shared_ptr<SseSink> sink,
       Deliver(frame);
     }
     if (sink_) delivered_ = next_seq_;
-    end_now = finished_;
+    end_now = finished_ || detach_pending_;
+    detach_pending_ = false;
     if (end_now) sink_.reset();
   }
   if (end_now) sink->End();

@@ -87,6 +87,9 @@ class SseStream : public engine::Channel {
   void Detach(const SseSink* sink);
   // Ends the attached sink's response (session closing).
   void Close();
+  // Ends the attached sink's response but not the stream: later events wait in
+  // the store for a resumption. Applies to the next sink if none is attached.
+  void DetachSink();
   bool finished() const;
 
   // "<stream>-<seq>" parsing; nullopt for anything else.
@@ -105,6 +108,7 @@ class SseStream : public engine::Channel {
   std::uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool detach_pending_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<SseSink> sink_ ABSL_GUARDED_BY(mu_);
 };
 
