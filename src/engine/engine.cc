@@ -12,6 +12,7 @@
 
 #include "engine/arguments.h"
 #include "mcpx/error.h"
+#include "observe/log.h"
 
 namespace mcpx::engine {
 namespace {
@@ -156,6 +157,7 @@ bool Engine::Publish(const SessionPtr& session) {
   if (stopping()) return false;
   if (sessions_.Insert(session) != SessionDirectory::InsertResult::kInserted) {
     metrics_.sessions_rejected.Add();
+    observe::Log().warn("session refused: {} sessions, the cap", sessions_.capacity());
     return false;
   }
   metrics_.sessions_created.Add();
@@ -216,6 +218,9 @@ std::size_t Engine::SweepExpired() {
   for (const SessionPtr& s : expired) {
     metrics_.sessions_expired.Add();
     Finalize(s);
+  }
+  if (!expired.empty()) {
+    observe::Log().debug("expired {} session(s); {} remain", expired.size(), sessions_.size());
   }
   return expired.size();
 }
@@ -431,8 +436,10 @@ void Engine::Run(const std::shared_ptr<RequestState>& request, Execution where,
     } catch (const Error& e) {
       Fail(request, e.code(), e.message(), e.data());
     } catch (const std::exception& e) {
+      observe::Log().warn("{} handler threw: {}", request->method(), e.what());
       Fail(request, ErrorCode::kInternalError, std::string("Internal error: ") + e.what());
     } catch (...) {
+      observe::Log().warn("{} handler threw a non-standard exception", request->method());
       Fail(request, ErrorCode::kInternalError, "Internal error");
     }
   };

@@ -48,6 +48,10 @@ class HttpTransportTest : public ::testing::Test {
                         ctx.CloseStream();
                         ctx.After(50ms, [reply] { reply(ToolResult::Text("after reconnect")); });
                       }});
+    server_->AddTool({.name = "poll_later",
+                      .async_handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
+                        ctx.After(300ms, [reply] { reply(ToolResult::Text("late")); });
+                      }});
     server_->Start();
     hopts.port = 0;
     http_ = std::make_unique<HttpTransport>(*server_, hopts);
@@ -294,9 +298,18 @@ TEST_F(HttpTransportTest, VanishedClientsAreCleanedUp) {
   const std::string sid = Initialize(c);
   const std::int64_t base = Metric("mcpx_http_connections");
   {
+    // Mid-stream: gone after the first SSE event.
     HttpClient gone(port_);
     gone.RequestUntil("POST", R"({"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"steps"}})",
                       Headers(sid), "step 1");
+    gone.Close();
+  }
+  {
+    // Mid-request: gone while the handler runs, before any response byte.
+    HttpClient gone(port_);
+    gone.SendRaw(HttpClient::Build("POST", "/mcp",
+                                   R"({"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"poll_later"}})",
+                                   Headers(sid)));
     gone.Close();
   }
   std::int64_t now = -1;
