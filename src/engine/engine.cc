@@ -1,6 +1,9 @@
 #include "engine/engine.h"
 
+#include <malloc.h>
 #include <sys/random.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -114,11 +117,21 @@ void Engine::Start() {
   if (started_.exchange(true)) return;
   std::size_t workers = options_.worker_threads;
   if (workers == 0) workers = std::max(2u, std::thread::hardware_concurrency());
-  pool_ = std::make_unique<boost::asio::thread_pool>(workers);
-  work_ = std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
-      io_.get_executor());
+  work_ = std::make_unique<WorkGuard>(io_.get_executor());
+  pool_work_ = std::make_unique<WorkGuard>(pool_.get_executor());
   const std::size_t io_threads = std::max<std::size_t>(1, options_.io_threads);
   for (std::size_t i = 0; i < io_threads; ++i) io_threads_.emplace_back([this] { io_.run(); });
+  for (std::size_t i = 0; i < workers; ++i) {
+    worker_threads_.emplace_back([this] {
+      // Workers yield the CPU to the I/O threads when cores are contended, so
+      // that CPU-heavy handlers do not delay other sessions' network I/O.
+      // (On Linux, PRIO_PROCESS with a thread id applies to that thread.)
+      if (options_.worker_nice > 0) {
+        setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.worker_nice);
+      }
+      pool_.run();
+    });
+  }
   boost::asio::post(io_, [this] { ScheduleSweep(); });
 }
 
@@ -126,18 +139,20 @@ void Engine::Stop() {
   if (stopping_.exchange(true)) return;
   for (const SessionPtr& s : sessions_.RemoveIf([](const Session&) { return true; })) Finalize(s);
   work_.reset();
+  pool_work_.reset();
   io_.stop();
-  if (pool_) pool_->stop();
+  pool_.stop();
   stopped_.count_down();
 }
 
 void Engine::Wait() {
   stopped_.wait();
   if (joined_.exchange(true)) return;
-  for (auto& t : io_threads_) {
-    if (t.joinable()) t.join();
+  for (auto* threads : {&io_threads_, &worker_threads_}) {
+    for (auto& t : *threads) {
+      if (t.joinable()) t.join();
+    }
   }
-  if (pool_) pool_->join();
 }
 
 // --- Sessions ----------------------------------------------------------------
@@ -210,7 +225,7 @@ std::size_t Engine::SweepExpired() {
   const std::int64_t now = NowMs();
   const std::int64_t idle = options_.session_idle_timeout.count();
   const std::int64_t init = options_.init_timeout.count();
-  auto expired = sessions_.RemoveIf([&](const Session& s) {
+  std::vector<SessionPtr> expired = sessions_.RemoveIf([&](const Session& s) {
     if (!s.expires()) return false;
     if (s.state() == SessionState::kInitializing) return now - s.created_ms() >= init;
     return now - s.last_active_ms() >= idle;
@@ -219,10 +234,15 @@ std::size_t Engine::SweepExpired() {
     metrics_.sessions_expired.Add();
     Finalize(s);
   }
-  if (!expired.empty()) {
-    observe::Log().debug("expired {} session(s); {} remain", expired.size(), sessions_.size());
-  }
-  return expired.size();
+  const std::size_t count = expired.size();
+  expired.clear();  // the last references: the sessions are freed here
+  if (count > 0) observe::Log().debug("expired {} session(s); {} remain", count, sessions_.size());
+#if defined(__GLIBC__)
+  // After a mass expiry, hand the freed heap back to the system; glibc keeps
+  // it otherwise and RSS would stay at its peak.
+  if (count >= 1024) Post([] { malloc_trim(0); });
+#endif
+  return count;
 }
 
 void Engine::ScheduleSweep() {
@@ -241,9 +261,8 @@ void Engine::ScheduleSweep() {
 // --- Scheduling ----------------------------------------------------------------
 
 void Engine::Post(std::function<void()> fn) {
-  if (!pool_) return;
   metrics_.pool_queue_depth.Add(1);
-  boost::asio::post(*pool_, [this, fn = std::move(fn)] {
+  boost::asio::post(pool_, [this, fn = std::move(fn)] {
     metrics_.pool_queue_depth.Add(-1);
     fn();
   });

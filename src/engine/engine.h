@@ -23,7 +23,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include "engine/catalog.h"
 #include "engine/channel.h"
@@ -150,9 +149,14 @@ class Engine {
   Catalog catalog_;
 
   boost::asio::io_context io_;
-  std::unique_ptr<boost::asio::thread_pool> pool_;
+  using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
+  // The worker pool: its own io_context, run by threads we start (so that we
+  // can set their scheduling priority).
+  boost::asio::io_context pool_;
   std::vector<std::thread> io_threads_;
-  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> worker_threads_;
+  std::unique_ptr<WorkGuard> work_;
+  std::unique_ptr<WorkGuard> pool_work_;
   boost::asio::steady_timer sweep_timer_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};

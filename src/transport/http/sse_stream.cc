@@ -1,5 +1,6 @@
 #include "transport/http/sse_stream.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "observe/metrics.h"
@@ -10,18 +11,34 @@ namespace mcpx::transport::http {
 
 void EventStore::Append(std::uint64_t stream, std::uint64_t seq, Frame frame) {
   MutexLock lock(&mu_);
+  const std::size_t cap = std::max<std::size_t>(1, limits_.max_events);
+  auto evict_oldest = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    bytes_ -= events_[head_].frame->size();
+    events_[head_].frame.reset();
+    head_ = (head_ + 1) % cap;
+    --count_;
+  };
+  if (count_ == cap) evict_oldest();
+  // The live events are [head_, head_ + count_) modulo cap; while the vector
+  // is shorter than cap nothing has wrapped, so the slot is at most size().
+  const std::size_t slot = (head_ + count_) % cap;
   bytes_ += frame->size();
-  events_.push_back(Event{stream, seq, std::move(frame)});
-  while (!events_.empty() && (events_.size() > limits_.max_events || bytes_ > limits_.max_bytes)) {
-    bytes_ -= events_.front().frame->size();
-    events_.pop_front();
+  Event event{stream, seq, std::move(frame)};
+  if (slot == events_.size()) {
+    events_.push_back(std::move(event));
+  } else {
+    events_[slot] = std::move(event);
   }
+  ++count_;
+  while (count_ > 1 && bytes_ > limits_.max_bytes) evict_oldest();
 }
 
 std::vector<Frame> EventStore::After(std::uint64_t stream, std::uint64_t after) const {
   std::vector<Frame> out;
   ReaderMutexLock lock(&mu_);
-  for (const Event& e : events_) {
+  const std::size_t cap = std::max<std::size_t>(1, limits_.max_events);
+  for (std::size_t i = 0; i < count_; ++i) {
+    const Event& e = events_[(head_ + i) % cap];
     if (e.stream == stream && e.seq > after) out.push_back(e.frame);
   }
   return out;
@@ -29,7 +46,7 @@ std::vector<Frame> EventStore::After(std::uint64_t stream, std::uint64_t after) 
 
 std::size_t EventStore::size() const {
   ReaderMutexLock lock(&mu_);
-  return events_.size();
+  return count_;
 }
 
 // --- SseStream -----------------------------------------------------------------
@@ -156,7 +173,7 @@ std::shared_ptr<SseStream> HttpSessionState::NewStream() {
     return stream;
   }
   streams_.push_back(stream);
-  if (streams_.size() > kMaxStreams) streams_.pop_front();
+  if (streams_.size() > kMaxStreams) streams_.erase(streams_.begin());
   return stream;
 }
 
@@ -170,7 +187,7 @@ std::shared_ptr<SseStream> HttpSessionState::FindStream(std::uint64_t id) const 
 }
 
 void HttpSessionState::Close() {
-  std::deque<std::shared_ptr<SseStream>> streams;
+  std::vector<std::shared_ptr<SseStream>> streams;
   {
     MutexLock lock(&mu_);
     closed_ = true;

@@ -12,7 +12,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,7 +62,11 @@ class EventStore {
   };
   const EventStoreLimits limits_;
   mutable Mutex mu_;
-  std::deque<Event> events_ ABSL_GUARDED_BY(mu_);
+  // A ring over `events_` starting at `head_`; empty (no allocation) until the
+  // first event, which keeps idle sessions small.
+  std::vector<Event> events_ ABSL_GUARDED_BY(mu_);
+  std::size_t head_ ABSL_GUARDED_BY(mu_) = 0;
+  std::size_t count_ ABSL_GUARDED_BY(mu_) = 0;
   std::size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
@@ -132,7 +135,7 @@ class HttpSessionState : public engine::SessionTransport {
   std::uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   // Recent POST streams, for resumption; the oldest are forgotten first.
-  std::deque<std::shared_ptr<SseStream>> streams_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<SseStream>> streams_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mcpx::transport::http

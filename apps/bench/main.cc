@@ -1,0 +1,86 @@
+// mcpx-bench-server: the server the load benchmarks drive (bench/load.sh).
+// Tools: echo {text} (inline, no thread hop), sleep_ms {ms} (waits on a timer,
+// holding no thread), spin_ms {ms} (burns CPU on a worker).
+#include <chrono>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "common/signals.h"
+#include "mcpx/http_transport.h"
+#include "mcpx/server.h"
+
+namespace {
+
+std::int64_t IntArg(const mcpx::json::object& args, std::string_view key) {
+  const auto* v = args.if_contains(key);
+  return v && v->is_number() ? v->to_number<std::int64_t>() : 0;
+}
+
+void Register(mcpx::Server& server) {
+  using mcpx::json::parse;
+  server.AddTool({.name = "echo",
+                  .description = "Returns the text.",
+                  .input_schema = parse(R"({"type":"object","properties":{"text":{"type":"string"}},"required":["text"]})").as_object(),
+                  .execution = mcpx::Execution::kInline,
+                  .handler = [](mcpx::Context&, const mcpx::json::object& args) {
+                    return mcpx::ToolResult::Text(args.at("text").as_string());
+                  }});
+  server.AddTool({.name = "sleep_ms",
+                  .description = "Waits ms milliseconds (at most 60000) on a timer.",
+                  .input_schema = parse(R"({"type":"object","properties":{"ms":{"type":"integer"}},"required":["ms"]})").as_object(),
+                  .async_handler = [](mcpx::Context ctx, const mcpx::json::object& args,
+                                      mcpx::Reply<mcpx::ToolResult> reply) {
+                    const auto ms = std::clamp<std::int64_t>(IntArg(args, "ms"), 0, 60000);
+                    ctx.After(std::chrono::milliseconds(ms), [reply] { reply(mcpx::ToolResult::Text("slept")); });
+                  }});
+  server.AddTool({.name = "spin_ms",
+                  .description = "Burns CPU on a worker for ms milliseconds (at most 10000).",
+                  .input_schema = parse(R"({"type":"object","properties":{"ms":{"type":"integer"}},"required":["ms"]})").as_object(),
+                  .handler = [](mcpx::Context& ctx, const mcpx::json::object& args) {
+                    const auto ms = std::clamp<std::int64_t>(IntArg(args, "ms"), 0, 10000);
+                    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+                    std::uint64_t x = 0;
+                    while (std::chrono::steady_clock::now() < end && !ctx.cancelled()) {
+                      for (int i = 0; i < 1000; ++i) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                    }
+                    return mcpx::ToolResult::Text(std::to_string(x & 1));
+                  }});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mcpx-bench-server: tools for the load benchmarks"};
+  mcpx::ServerOptions options{.name = "mcpx-bench-server"};
+  mcpx::HttpOptions http;
+  std::size_t idle_seconds = 1800;
+  app.add_option("--host", http.host)->capture_default_str();
+  app.add_option("--port", http.port)->capture_default_str();
+  app.add_option("--workers", options.worker_threads, "Worker threads (0: one per core)");
+  app.add_option("--io-threads", options.io_threads, "I/O threads (0: one)");
+  app.add_option("--worker-nice", options.worker_nice, "Nice value of worker threads")->capture_default_str();
+  app.add_option("--max-sessions", options.max_sessions)->capture_default_str();
+  app.add_option("--session-timeout-s", idle_seconds, "Idle session expiry")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  options.session_idle_timeout = std::chrono::seconds(idle_seconds);
+  options.init_timeout = std::min<std::chrono::milliseconds>(options.init_timeout, options.session_idle_timeout);
+
+  mcpx::Server server(options);
+  Register(server);
+  mcpx::apps::HandleTerminationSignals([&server] { server.Stop(); });
+  server.Start();
+  mcpx::HttpTransport transport(server, http);
+  std::uint16_t port = 0;
+  try {
+    port = transport.Listen();
+  } catch (const std::exception& e) {
+    std::cerr << "cannot listen: " << e.what() << "\n";
+    server.Stop();
+    server.Wait();
+    return 1;
+  }
+  std::cerr << "listening on http://" << http.host << ":" << port << "/mcp\n" << std::flush;
+  server.Wait();
+  return 0;
+}
