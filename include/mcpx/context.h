@@ -59,6 +59,8 @@ class Context {
   // request timed out, or the session ended. Handlers should stop early.
   bool cancelled() const;
   // Runs `fn` once when the request is cancelled (at once if it already is).
+  // It may run on an I/O thread (timeouts fire there even when every worker
+  // is busy): keep it quick and non-blocking, e.g. set a flag or stop a timer.
   void OnCancel(std::function<void()> fn);
 
   // notifications/progress, when the request carried a progressToken.
@@ -76,7 +78,8 @@ class Context {
                      std::function<void(ClientResponse)> done,
                      std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
   // Blocking form for synchronous handlers: occupies the worker until the
-  // client answers or the timeout passes.
+  // client answers or the timeout passes (the answer wakes it without needing
+  // another worker, so a pool full of waiting handlers cannot deadlock).
   ClientResponse RequestClientSync(std::string method, json::object params,
                                    std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 

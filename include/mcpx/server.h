@@ -63,6 +63,12 @@ struct ServerOptions {
   std::chrono::milliseconds client_request_timeout = std::chrono::seconds(60);
   // Tools without their own timeout are cancelled after this; 0: never.
   std::chrono::milliseconds tool_timeout = std::chrono::milliseconds(0);
+  // The watchdog reports requests running longer than this (a log line and
+  // mcpx_requests_overdue_total); 0: no watchdog.
+  std::chrono::milliseconds watchdog_deadline = std::chrono::seconds(30);
+  // The watchdog also cancels them: the handler sees ctx.cancelled() and the
+  // client gets -32001.
+  bool watchdog_cancels = false;
 };
 
 // A snapshot of one session, from ListSessions().

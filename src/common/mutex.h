@@ -76,3 +76,16 @@ class ABSL_SCOPED_LOCKABLE ReaderMutexLock {
 };
 
 }  // namespace mcpx
+
+namespace mcpx {
+
+// With the absl::Mutex backend, makes a lock-order cycle abort the process
+// with both acquisition stacks (Abseil's deadlock detector). The engine calls
+// it on construction; a no-op with the default backend.
+inline void EnableDeadlockDetection() {
+#if defined(MCPX_MUTEX_ABSL)
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kAbort);
+#endif
+}
+
+}  // namespace mcpx

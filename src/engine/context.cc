@@ -70,17 +70,23 @@ void Context::Notify(std::string_view method, json::object params) {
   state_->SendRelated(protocol::SerializeNotification(method, params));
 }
 
+namespace {
+
+// Sends on the request's own stream (so the client can relate it); dropped by
+// RequestState once the request has finished.
+struct RelatedChannel : engine::Channel {
+  explicit RelatedChannel(engine::RequestState& r) : request(r) {}
+  void Send(std::string message, bool) override { request.SendRelated(std::move(message)); }
+  void Finish() override {}
+  engine::RequestState& request;
+};
+
+}  // namespace
+
 void Context::RequestClient(std::string method, json::object params,
                             std::function<void(ClientResponse)> done,
                             std::chrono::milliseconds timeout) {
-  // The request travels on this request's stream so that the client can relate
-  // it; RequestState drops it if the request has already finished.
-  struct Related : engine::Channel {
-    explicit Related(engine::RequestState& r) : request(r) {}
-    void Send(std::string message, bool) override { request.SendRelated(std::move(message)); }
-    void Finish() override {}
-    engine::RequestState& request;
-  } related(*state_);
+  RelatedChannel related(*state_);
   state_->engine().RequestClient(state_->session(), &related, std::move(method), std::move(params),
                                  std::move(done), timeout);
 }
@@ -89,8 +95,13 @@ ClientResponse Context::RequestClientSync(std::string method, json::object param
                                           std::chrono::milliseconds timeout) {
   auto promise = std::make_shared<std::promise<ClientResponse>>();
   auto future = promise->get_future();
-  RequestClient(std::move(method), std::move(params),
-                [promise](ClientResponse r) { promise->set_value(std::move(r)); }, timeout);
+  RelatedChannel related(*state_);
+  // Completed inline: fulfilling the promise needs no worker, so a pool whose
+  // every worker waits here still gets woken.
+  state_->engine().RequestClient(
+      state_->session(), &related, std::move(method), std::move(params),
+      [promise](ClientResponse r) { promise->set_value(std::move(r)); }, timeout,
+      /*complete_inline=*/true);
   return future.get();
 }
 

@@ -106,7 +106,10 @@ Engine::Engine(Server& server, ServerOptions options)
       options_(std::move(options)),
       now_ms_(SteadyNowMs),
       sessions_(options_.max_sessions),
-      sweep_timer_(io_) {}
+      sweep_timer_(io_),
+      watchdog_timer_(io_) {
+  EnableDeadlockDetection();
+}
 
 Engine::~Engine() {
   Stop();
@@ -132,7 +135,10 @@ void Engine::Start() {
       pool_.run();
     });
   }
-  boost::asio::post(io_, [this] { ScheduleSweep(); });
+  boost::asio::post(io_, [this] {
+    ScheduleSweep();
+    ScheduleWatchdog();
+  });
 }
 
 void Engine::Stop() {
@@ -258,6 +264,49 @@ void Engine::ScheduleSweep() {
   });
 }
 
+std::size_t Engine::CheckOverdue() {
+  const auto deadline_us = std::chrono::duration_cast<std::chrono::microseconds>(options_.watchdog_deadline).count();
+  if (deadline_us <= 0 || metrics_.requests_inflight.value() <= 0) return 0;
+  const std::int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count();
+  std::size_t found = 0;
+  for (const SessionPtr& s : sessions_.Snapshot()) {
+    if (s->inflight() == 0) continue;
+    for (const auto& r : s->SnapshotRequests()) {
+      if (r->done() || now_us - r->started_us() < deadline_us || !r->MarkOverdue()) continue;
+      ++found;
+      metrics_.requests_overdue.Add();
+      observe::Log().warn("request {} {} of session {} running for {} ms (watchdog deadline {} ms){}",
+                          r->id_key(), r->method(), s->id(), (now_us - r->started_us()) / 1000,
+                          options_.watchdog_deadline.count(), options_.watchdog_cancels ? ": cancelled" : "");
+      if (options_.watchdog_cancels) TimeOut(r);
+    }
+  }
+  return found;
+}
+
+void Engine::ScheduleWatchdog() {
+  if (stopping() || options_.watchdog_deadline.count() <= 0) return;
+  auto interval = std::clamp<std::chrono::milliseconds>(options_.watchdog_deadline / 4, std::chrono::milliseconds(10),
+                                                        std::chrono::seconds(1));
+  watchdog_timer_.expires_after(interval);
+  watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping()) return;
+    CheckOverdue();
+    ScheduleWatchdog();
+  });
+}
+
+void Engine::TimeOut(const std::shared_ptr<RequestState>& r) {
+  if (r->done()) return;
+  r->Cancel(/*drop_response=*/false);
+  if (r->CompleteWithError(ErrorCode::kRequestTimeout, "Request timed out")) {
+    metrics_.requests_timed_out.Add();
+    metrics_.CountRequest(observe::MethodIdOf(r->method()), observe::Outcome::kError);
+  }
+}
+
 // --- Scheduling ----------------------------------------------------------------
 
 void Engine::Post(std::function<void()> fn) {
@@ -269,9 +318,13 @@ void Engine::Post(std::function<void()> fn) {
 }
 
 void Engine::After(std::chrono::milliseconds delay, std::function<void()> fn) {
+  AfterOnIo(delay, [this, fn = std::move(fn)]() mutable { Post(std::move(fn)); });
+}
+
+void Engine::AfterOnIo(std::chrono::milliseconds delay, std::function<void()> fn) {
   auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
-  timer->async_wait([this, timer, fn = std::move(fn)](const boost::system::error_code& ec) mutable {
-    if (!ec) Post(std::move(fn));
+  timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+    if (!ec) fn();
   });
 }
 
@@ -332,22 +385,26 @@ void Engine::HandleClientResponse(const SessionPtr& session, const protocol::Mes
 
 void Engine::RequestClient(const SessionPtr& session, Channel* via, std::string method,
                            json::object params, std::function<void(ClientResponse)> done,
-                           std::chrono::milliseconds timeout) {
+                           std::chrono::milliseconds timeout, bool complete_inline) {
+  // Whoever takes the callback out of the pending table runs it: the answer,
+  // the timeout, or the session's end. So it runs exactly once.
+  Session::ClientCallback callback;
+  if (complete_inline) {
+    callback = std::move(done);
+  } else {
+    callback = [this, done = std::move(done)](ClientResponse r) mutable {
+      Post([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+    };
+  }
   if (!session || session->state() == SessionState::kClosed) {
-    Post([done = std::move(done)] {
-      done(ClientResponse{false, nullptr, ErrorCode::kInternalError, "no session"});
-    });
+    callback(ClientResponse{false, nullptr, ErrorCode::kInternalError, "no session"});
     return;
   }
   const std::int64_t id = session->NextClientRequestId();
-  // Whoever takes the callback out of the pending table runs it: the answer,
-  // the timeout, or the session's end. So it runs exactly once, on a worker.
-  session->AddPendingClientRequest(id, [this, done = std::move(done)](ClientResponse r) mutable {
-    Post([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
-  });
+  session->AddPendingClientRequest(id, std::move(callback));
   if (timeout.count() <= 0) timeout = options_.client_request_timeout;
   std::weak_ptr<Session> weak = session;
-  After(timeout, [weak, id] {
+  AfterOnIo(timeout, [weak, id] {
     if (auto s = weak.lock()) {
       if (auto cb = s->TakePendingClientRequest(id)) {
         cb(ClientResponse{false, nullptr, ErrorCode::kRequestTimeout, "client did not answer in time"});
@@ -386,9 +443,19 @@ void Engine::NotifyResourceUpdated(std::string_view uri) {
   }
 }
 
+namespace {
+std::uint64_t MicrosSince(std::int64_t started_us) {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  return now > started_us ? static_cast<std::uint64_t>(now - started_us) : 0;
+}
+}  // namespace
+
 void Engine::Reply(const std::shared_ptr<RequestState>& r, const json::value& result) {
   if (r->CompleteWithResult(result)) {
     metrics_.CountRequest(observe::MethodIdOf(r->method()), observe::Outcome::kOk);
+    metrics_.request_latency.Observe(MicrosSince(r->started_us()));
   }
 }
 
@@ -396,6 +463,7 @@ void Engine::Fail(const std::shared_ptr<RequestState>& r, int code, std::string_
                   const json::value& data) {
   if (r->CompleteWithError(code, message, data)) {
     metrics_.CountRequest(observe::MethodIdOf(r->method()), observe::Outcome::kError);
+    metrics_.request_latency.Observe(MicrosSince(r->started_us()));
   }
 }
 
@@ -500,11 +568,8 @@ void Engine::CallTool(const std::shared_ptr<RequestState>& r, json::object& para
   const auto timeout = tool->timeout.count() > 0 ? tool->timeout : options_.tool_timeout;
   if (timeout.count() > 0) {
     std::weak_ptr<RequestState> weak = r;
-    After(timeout, [this, weak] {
-      if (auto req = weak.lock(); req && !req->done()) {
-        req->Cancel(/*drop_response=*/false);
-        Fail(req, ErrorCode::kRequestTimeout, "Request timed out");
-      }
+    AfterOnIo(timeout, [this, weak] {
+      if (auto req = weak.lock()) TimeOut(req);
     });
   }
 

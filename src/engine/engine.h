@@ -71,6 +71,9 @@ class Engine {
   void CloseSession(const SessionPtr& session, bool expired = false);
   // Closes sessions idle past their timeout. Run periodically; public for tests.
   std::size_t SweepExpired();
+  // Reports (and with watchdog_cancels, cancels) requests running past the
+  // watchdog deadline; returns how many it found. Run periodically.
+  std::size_t CheckOverdue();
 
   // --- Messages -------------------------------------------------------------
   // Handles one message of `session` (which may be null only for stdio before
@@ -80,10 +83,13 @@ class Engine {
                      std::shared_ptr<Channel> channel);
 
   // Sends a server-to-client request on `via` (or the session's standalone
-  // channel) and calls `done` on a worker with the answer.
+  // channel) and calls `done` with the answer: on a worker, or, with
+  // `complete_inline`, on whichever thread delivers the answer (for `done`s
+  // that only wake a waiter: a worker blocked in RequestClientSync must not
+  // need another worker to be woken, or a busy pool would deadlock).
   void RequestClient(const SessionPtr& session, Channel* via, std::string method,
                      json::object params, std::function<void(ClientResponse)> done,
-                     std::chrono::milliseconds timeout);
+                     std::chrono::milliseconds timeout, bool complete_inline = false);
 
   // Notifications unrelated to a request: to one session, or to all ready ones.
   bool NotifySession(const SessionPtr& session, std::string_view method, const json::object& params);
@@ -94,6 +100,9 @@ class Engine {
   void Post(std::function<void()> fn);
   // Runs `fn` on a worker after `delay`.
   void After(std::chrono::milliseconds delay, std::function<void()> fn);
+  // Runs `fn` on an I/O thread after `delay`: for the engine's own quick
+  // deadlines (timeouts), which must fire even when every worker is busy.
+  void AfterOnIo(std::chrono::milliseconds delay, std::function<void()> fn);
 
   std::int64_t NowMs() const { return now_ms_(); }
   void SetClockForTesting(std::function<std::int64_t()> now_ms) { now_ms_ = std::move(now_ms); }
@@ -135,6 +144,9 @@ class Engine {
   void Complete(const std::shared_ptr<RequestState>& r, json::object& params);
 
   void ScheduleSweep();
+  void ScheduleWatchdog();
+  // Cancels `r` and answers -32001 (tool timeout or watchdog).
+  void TimeOut(const std::shared_ptr<RequestState>& r);
   // Closes a session already removed from the directory.
   void Finalize(const SessionPtr& session);
   void Reply(const std::shared_ptr<RequestState>& r, const json::value& result);
@@ -158,6 +170,7 @@ class Engine {
   std::unique_ptr<WorkGuard> work_;
   std::unique_ptr<WorkGuard> pool_work_;
   boost::asio::steady_timer sweep_timer_;
+  boost::asio::steady_timer watchdog_timer_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};
   std::latch stopped_{1};

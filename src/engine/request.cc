@@ -1,5 +1,6 @@
 #include "engine/request.h"
 
+#include <chrono>
 #include <utility>
 
 #include "protocol/jsonrpc.h"
@@ -25,7 +26,10 @@ RequestState::RequestState(Engine* engine, SessionPtr session, json::value id, s
       method_(std::move(method)),
       meta_(std::move(meta)),
       progress_token_(ProgressToken(meta_)),
-      channel_(std::move(channel)) {}
+      channel_(std::move(channel)),
+      started_us_(std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count()) {}
 
 void RequestState::Cancel(bool drop_response) {
   std::vector<std::function<void()>> callbacks;

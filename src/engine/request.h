@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,6 +37,11 @@ class RequestState {
   const json::object& meta() const { return meta_; }
   const json::value& progress_token() const { return progress_token_; }
   std::map<std::string, std::string>& template_vars() { return template_vars_; }
+
+  // Steady-clock microseconds when the request arrived.
+  std::int64_t started_us() const { return started_us_; }
+  // True the first time it is called: the watchdog reports a request once.
+  bool MarkOverdue() { return !overdue_.exchange(true, std::memory_order_relaxed); }
 
   bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
   bool done() const { return done_.load(std::memory_order_acquire); }
@@ -74,6 +80,8 @@ class RequestState {
   std::map<std::string, std::string> template_vars_;
   std::function<void()> on_done_;
 
+  const std::int64_t started_us_;
+  std::atomic<bool> overdue_{false};
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> done_{false};
   Mutex mu_;

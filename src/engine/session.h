@@ -68,6 +68,8 @@ class Session {
   void UnregisterRequest(const std::string& id_key, const RequestState* request);
   std::shared_ptr<RequestState> FindRequest(const std::string& id_key) const;
   std::size_t inflight() const;
+  // A copy of the running requests, for the watchdog.
+  std::vector<std::shared_ptr<RequestState>> SnapshotRequests() const;
 
   // Server-to-client requests awaiting the client's answer.
   using ClientCallback = std::function<void(ClientResponse)>;

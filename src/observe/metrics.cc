@@ -50,6 +50,13 @@ std::string RenderPrometheus(const Metrics& m, std::size_t sessions_active,
        m.http_errors.value());
   Line(out, "mcpx_http_connections", "gauge", "Open HTTP connections.", m.http_connections.value());
   Line(out, "mcpx_sse_streams", "gauge", "SSE responses being written.", m.sse_streams.value());
+  Line(out, "mcpx_event_store_events", "gauge", "Events kept for Last-Event-ID resumption.",
+       m.event_store_events.value());
+  Line(out, "mcpx_sse_events_total", "counter", "SSE events sent or stored.", m.sse_events.value());
+  Line(out, "mcpx_requests_overdue_total", "counter", "Requests found running past the watchdog deadline.",
+       m.requests_overdue.value());
+  Line(out, "mcpx_requests_timed_out_total", "counter", "Requests cancelled by a tool timeout or the watchdog.",
+       m.requests_timed_out.value());
   Line(out, "mcpx_directory_contended_total", "counter",
        "Session-directory lookups that found their shard write-locked.", directory_contended);
   out << "# HELP mcpx_requests_total JSON-RPC requests by method and outcome.\n"
@@ -60,7 +67,9 @@ std::string RenderPrometheus(const Metrics& m, std::size_t sessions_active,
           << kOutcomeNames[j] << "\"} " << m.requests[i][j].value() << '\n';
     }
   }
-  return out.str();
+  std::string text = out.str();
+  m.request_latency.Render("mcpx_request_duration_seconds", "Time from request receipt to response.", text);
+  return text;
 }
 
 }  // namespace mcpx::observe

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "observe/histogram.h"
+
 namespace mcpx::observe {
 
 class Counter {
@@ -52,6 +54,11 @@ struct Metrics {
   Counter http_errors;        // 4xx/5xx answered by the transport
   Gauge http_connections;     // open HTTP connections
   Gauge sse_streams;          // SSE responses being written
+  Gauge event_store_events;   // events kept for resumption, all sessions
+  Counter sse_events;         // SSE events sent or stored
+  Counter requests_overdue;   // requests the watchdog found past its deadline
+  Counter requests_timed_out; // requests cancelled by a timeout or the watchdog
+  LatencyHistogram request_latency;
   std::array<std::array<Counter, static_cast<std::size_t>(Outcome::kCount)>,
              static_cast<std::size_t>(MethodId::kCount)>
       requests;

@@ -229,6 +229,69 @@ TEST_F(EngineTest, ToolTimeoutFailsRequest) {
   EXPECT_EQ(ErrorCodeOf(Call(s, "tools/call", {{"name", "stuck"}})), ErrorCode::kRequestTimeout);
 }
 
+// Every worker blocked in a synchronous client request: the answers and the
+// timeouts must still get through (neither may need a free worker).
+TEST_F(EngineTest, BusyPoolStillReceivesClientAnswersAndTimeouts) {
+  TearDown();
+  SetUpServer({.worker_threads = 2, .client_request_timeout = 200ms});
+  server_->AddTool({.name = "ask", .handler = [](Context& ctx, const json::object&) {
+                      ClientResponse r = ctx.RequestClientSync("roots/list", {});
+                      return r.ok ? ToolResult::Text("answered") : ToolResult::Text("timed out");
+                    }});
+  auto s = NewSession();
+  auto a = Send(s, 1, "tools/call", {{"name", "ask"}});
+  auto b = Send(s, 2, "tools/call", {{"name", "ask"}});
+  auto request = a->WaitMethod("roots/list");
+  ASSERT_TRUE(request);
+  protocol::Message answer;
+  answer.kind = protocol::MessageKind::kResponse;
+  answer.id = request->at("id");
+  answer.result = json::object{{"roots", json::array()}};
+  engine().HandleMessage(s, std::move(answer), nullptr);
+  auto ra = a->WaitFinal(5s), rb = b->WaitFinal(5s);
+  ASSERT_TRUE(ra && rb);
+  EXPECT_EQ(ra->at("result").at("content").at(0).at("text"), "answered");
+  EXPECT_EQ(rb->at("result").at("content").at(0).at("text"), "timed out");
+}
+
+// A tool that never yields its worker is still timed out.
+TEST_F(EngineTest, ToolTimeoutFiresWhileEveryWorkerIsBusy) {
+  TearDown();
+  SetUpServer({.worker_threads = 1});
+  std::atomic<bool> release{false};
+  server_->AddTool({.name = "hog",
+                    .handler = [&](Context&, const json::object&) {
+                      while (!release) std::this_thread::sleep_for(1ms);
+                      return ToolResult::Text("finally");
+                    },
+                    .timeout = 50ms});
+  auto s = NewSession();
+  auto r = Send(s, 1, "tools/call", {{"name", "hog"}})->WaitFinal(5s);
+  release = true;
+  ASSERT_TRUE(r);
+  EXPECT_EQ(ErrorCodeOf(*r), ErrorCode::kRequestTimeout);
+}
+
+TEST_F(EngineTest, WatchdogReportsAndCancelsOverdueRequests) {
+  TearDown();
+  SetUpServer({.watchdog_deadline = 50ms, .watchdog_cancels = true});
+  std::atomic<bool> saw_cancel{false};
+  server_->AddTool({.name = "slow", .handler = [&](Context& ctx, const json::object&) {
+                      for (int i = 0; i < 5000 && !ctx.cancelled(); ++i) std::this_thread::sleep_for(1ms);
+                      saw_cancel = ctx.cancelled();
+                      return ToolResult::Text("slow");
+                    }});
+  auto s = NewSession();
+  auto r = Send(s, 1, "tools/call", {{"name", "slow"}})->WaitFinal(5s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(ErrorCodeOf(*r), ErrorCode::kRequestTimeout);
+  for (int i = 0; i < 2000 && !saw_cancel; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(saw_cancel);
+  const std::string m = server_->MetricsText();
+  EXPECT_NE(m.find("mcpx_requests_overdue_total 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("mcpx_requests_timed_out_total 1"), std::string::npos) << m;
+}
+
 TEST_F(EngineTest, PaginatesWithOpaqueCursors) {
   TearDown();
   SetUpServer({.page_size = 2});

@@ -9,14 +9,23 @@ namespace mcpx::transport::http {
 
 // --- EventStore -----------------------------------------------------------------
 
+EventStore::~EventStore() {
+  if (metrics_) metrics_->event_store_events.Add(-static_cast<std::int64_t>(count_));
+}
+
 void EventStore::Append(std::uint64_t stream, std::uint64_t seq, Frame frame) {
   MutexLock lock(&mu_);
+  if (metrics_) {
+    metrics_->sse_events.Add();
+    metrics_->event_store_events.Add(1);
+  }
   const std::size_t cap = std::max<std::size_t>(1, limits_.max_events);
   auto evict_oldest = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     bytes_ -= events_[head_].frame->size();
     events_[head_].frame.reset();
     head_ = (head_ + 1) % cap;
     --count_;
+    if (metrics_) metrics_->event_store_events.Add(-1);
   };
   if (count_ == cap) evict_oldest();
   // The live events are [head_, head_ + count_) modulo cap; while the vector
@@ -161,7 +170,7 @@ std::string SseStream::PrimingFrame(std::uint64_t cursor, int retry_ms) const {
 // --- HttpSessionState ---------------------------------------------------------------
 
 HttpSessionState::HttpSessionState(EventStoreLimits limits, observe::Metrics* metrics)
-    : store_(std::make_shared<EventStore>(limits)),
+    : store_(std::make_shared<EventStore>(limits, metrics)),
       metrics_(metrics),
       standalone_(std::make_shared<SseStream>(0, store_, metrics)) {}
 

@@ -48,7 +48,9 @@ struct EventStoreLimits {
 // A bounded log of recent events of one session, oldest evicted first.
 class EventStore {
  public:
-  explicit EventStore(EventStoreLimits limits) : limits_(limits) {}
+  explicit EventStore(EventStoreLimits limits, observe::Metrics* metrics = nullptr)
+      : limits_(limits), metrics_(metrics) {}
+  ~EventStore();
   void Append(std::uint64_t stream, std::uint64_t seq, Frame frame);
   // Frames of `stream` with seq > after, in order.
   std::vector<Frame> After(std::uint64_t stream, std::uint64_t after) const;
@@ -61,6 +63,7 @@ class EventStore {
     Frame frame;
   };
   const EventStoreLimits limits_;
+  observe::Metrics* const metrics_;
   mutable Mutex mu_;
   // A ring over `events_` starting at `head_`; empty (no allocation) until the
   // first event, which keeps idle sessions small.
