@@ -35,9 +35,7 @@ class EngineTest : public ::testing::Test {
     server_->Start();
   }
   void SetUp() override { SetUpServer(); }
-  void TearDown() override {
-    if (server_) server_->Stop();
-  }
+  void TearDown() override { server_.reset(); }  // stops and joins every thread
 
   engine::Engine& engine() { return server_->engine(); }
 
@@ -258,16 +256,18 @@ TEST_F(EngineTest, BusyPoolStillReceivesClientAnswersAndTimeouts) {
 TEST_F(EngineTest, ToolTimeoutFiresWhileEveryWorkerIsBusy) {
   TearDown();
   SetUpServer({.worker_threads = 1});
-  std::atomic<bool> release{false};
+  // Shared, not on the stack: the handler outlives the test body until the
+  // server is joined.
+  auto release = std::make_shared<std::atomic<bool>>(false);
   server_->AddTool({.name = "hog",
-                    .handler = [&](Context&, const json::object&) {
-                      while (!release) std::this_thread::sleep_for(1ms);
+                    .handler = [release](Context&, const json::object&) {
+                      while (!*release) std::this_thread::sleep_for(1ms);
                       return ToolResult::Text("finally");
                     },
                     .timeout = 50ms});
   auto s = NewSession();
   auto r = Send(s, 1, "tools/call", {{"name", "hog"}})->WaitFinal(5s);
-  release = true;
+  *release = true;
   ASSERT_TRUE(r);
   EXPECT_EQ(ErrorCodeOf(*r), ErrorCode::kRequestTimeout);
 }
