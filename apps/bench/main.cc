@@ -6,9 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "common/signals.h"
-#include "mcpx/http_transport.h"
-#include "mcpx/server.h"
+#include "common/serve.h"
 
 namespace {
 
@@ -68,19 +66,5 @@ int main(int argc, char** argv) {
 
   mcpx::Server server(options);
   Register(server);
-  mcpx::apps::HandleTerminationSignals([&server] { server.Stop(); });
-  server.Start();
-  mcpx::HttpTransport transport(server, http);
-  std::uint16_t port = 0;
-  try {
-    port = transport.Listen();
-  } catch (const std::exception& e) {
-    std::cerr << "cannot listen: " << e.what() << "\n";
-    server.Stop();
-    server.Wait();
-    return 1;
-  }
-  std::cerr << "listening on http://" << http.host << ":" << port << "/mcp\n" << std::flush;
-  server.Wait();
-  return 0;
+  return mcpx::apps::ServeHttp(server, http);
 }

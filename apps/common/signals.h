@@ -11,7 +11,7 @@
 namespace mcpx::apps {
 
 // Call before any other thread starts so that all threads inherit the mask.
-inline std::thread HandleTerminationSignals(std::function<void()> on_signal) {
+inline void HandleTerminationSignals(std::function<void()> on_signal) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
@@ -23,8 +23,7 @@ inline std::thread HandleTerminationSignals(std::function<void()> on_signal) {
     sigwait(&set, &sig);
     on_signal();
   });
-  waiter.detach();
-  return std::thread();
+  waiter.detach();  // lives as long as the process
 }
 
 }  // namespace mcpx::apps

@@ -6,9 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "common/signals.h"
+#include "common/serve.h"
 #include "demo_catalog.h"
-#include "mcpx/http_transport.h"
 #include "mcpx/server.h"
 #include "mcpx/stdio_transport.h"
 
@@ -34,31 +33,18 @@ int main(int argc, char** argv) {
 
   mcpx::Server server(options);
   mcpx::demo::Register(server);
-  mcpx::apps::HandleTerminationSignals([&server] { server.Stop(); });
-  server.Start();
-
   if (stdio) {
+    mcpx::apps::HandleTerminationSignals([&server] { server.Stop(); });
+    server.Start();
     mcpx::StdioTransport transport(server);
     transport.Run();
     server.Stop();
     server.Wait();
     return 0;
   }
-  mcpx::HttpTransport transport(server, http);
-  std::uint16_t port = 0;
-  try {
-    port = transport.Listen();
-  } catch (const std::exception& e) {
-    std::cerr << "mcpxd: cannot listen on " << http.host << ":" << http.port << ": " << e.what() << "\n";
-    server.Stop();
-    server.Wait();
-    return 1;
-  }
-  std::cerr << "listening on http://" << http.host << ":" << port << "/mcp\n"
-            << "connect an MCP client with the Streamable HTTP transport to that URL, e.g.\n"
-            << "  npx @modelcontextprotocol/inspector  (transport: Streamable HTTP)\n"
-            << "metrics at http://" << http.host << ":" << port << "/metrics; Ctrl-C stops\n"
-            << std::flush;
-  server.Wait();
-  return 0;
+  return mcpx::apps::ServeHttp(server, http, [&http](std::uint16_t port) {
+    std::cerr << "connect an MCP client with the Streamable HTTP transport to that URL, e.g.\n"
+              << "  npx @modelcontextprotocol/inspector  (transport: Streamable HTTP)\n"
+              << "metrics at http://" << http.host << ":" << port << "/metrics; Ctrl-C stops\n";
+  });
 }

@@ -1,0 +1,38 @@
+// The executables' shared start-up: start the server, bind the HTTP
+// transport, announce "listening on http://HOST:PORT/mcp" on stderr, and serve
+// until SIGINT/SIGTERM.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iostream>
+
+#include "common/signals.h"
+#include "mcpx/http_transport.h"
+#include "mcpx/server.h"
+
+namespace mcpx::apps {
+
+// Returns the process exit code. `on_listening` runs once the port is bound.
+inline int ServeHttp(Server& server, const HttpOptions& http,
+                     const std::function<void(std::uint16_t port)>& on_listening = {}) {
+  HandleTerminationSignals([&server] { server.Stop(); });
+  server.Start();
+  HttpTransport transport(server, http);
+  std::uint16_t port = 0;
+  try {
+    port = transport.Listen();
+  } catch (const std::exception& e) {
+    std::cerr << "cannot listen on " << http.host << ":" << http.port << ": " << e.what() << "\n";
+    server.Stop();
+    server.Wait();
+    return 1;
+  }
+  std::cerr << "listening on http://" << http.host << ":" << port << http.path << "\n";
+  if (on_listening) on_listening(port);
+  std::cerr << std::flush;
+  server.Wait();
+  return 0;
+}
+
+}  // namespace mcpx::apps
