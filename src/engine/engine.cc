@@ -89,6 +89,13 @@ json::object Page(const Map& items, std::size_t offset, std::size_t page_size,
   return result;
 }
 
+std::uint64_t MicrosSince(std::int64_t started_us) {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  return now > started_us ? static_cast<std::uint64_t>(now - started_us) : 0;
+}
+
 json::object OptionalObjectOrEmpty(const json::object& params, std::string_view key) {
   const auto* v = params.if_contains(key);
   return v && v->is_object() ? v->get_object() : json::object();
@@ -299,12 +306,14 @@ void Engine::ScheduleWatchdog() {
 }
 
 void Engine::TimeOut(const std::shared_ptr<RequestState>& r) {
-  if (r->done()) return;
-  r->Cancel(/*drop_response=*/false);
+  // Answer first, then cancel: a handler that sees the cancellation and
+  // returns at once must not win the race and replace the timeout error.
   if (r->CompleteWithError(ErrorCode::kRequestTimeout, "Request timed out")) {
     metrics_.requests_timed_out.Add();
     metrics_.CountRequest(observe::MethodIdOf(r->method()), observe::Outcome::kError);
+    metrics_.request_latency.Observe(MicrosSince(r->started_us()));
   }
+  r->Cancel(/*drop_response=*/false);
 }
 
 // --- Scheduling ----------------------------------------------------------------
@@ -442,15 +451,6 @@ void Engine::NotifyResourceUpdated(std::string_view uri) {
     if (Channel* channel = s->standalone()) channel->Send(message, false);
   }
 }
-
-namespace {
-std::uint64_t MicrosSince(std::int64_t started_us) {
-  const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::steady_clock::now().time_since_epoch())
-                               .count();
-  return now > started_us ? static_cast<std::uint64_t>(now - started_us) : 0;
-}
-}  // namespace
 
 void Engine::Reply(const std::shared_ptr<RequestState>& r, const json::value& result) {
   if (r->CompleteWithResult(result)) {
