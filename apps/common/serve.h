@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <iostream>
+#include <string>
 
 #include "common/signals.h"
 #include "mcpx/http_transport.h"
@@ -28,7 +29,8 @@ inline int ServeHttp(Server& server, const HttpOptions& http,
     server.Wait();
     return 1;
   }
-  std::cerr << "listening on http://" << http.host << ":" << port << http.path << "\n";
+  // One write, so that a reader of stderr never sees half of this line.
+  std::cerr << ("listening on http://" + http.host + ":" + std::to_string(port) + http.path + "\n");
   if (on_listening) on_listening(port);
   std::cerr << std::flush;
   server.Wait();

@@ -29,6 +29,11 @@ class ABSL_LOCKABLE Mutex {
   Mutex& operator=(const Mutex&) = delete;
 
 #if defined(MCPX_MUTEX_ABSL)
+  // Debian's Abseil is built with NDEBUG, so absl::Mutex's destructor keeps
+  // its node in the lock-order graph; a new mutex at the same address would
+  // inherit its edges and trip a false "potential deadlock". Forget it here.
+  ~Mutex() { mu_.ForgetDeadlockInfo(); }
+
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.Lock(); }
   void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.Unlock(); }
   bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) { return mu_.TryLock(); }

@@ -33,7 +33,8 @@ async function startServer() {
     const timer = setTimeout(() => reject(new Error('mcpxd did not start: ' + text)), 10000);
     child.stderr.on('data', (d) => {
       text += d;
-      const m = text.match(/listening on (http:\/\/\S+)/);
+      // Only a whole line: stderr may arrive in pieces ("...127.0.0.1:" then the port).
+      const m = text.match(/listening on (http:\/\/\S+)\n/);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
@@ -103,7 +104,7 @@ async function httpClients(url) {
     })());
   }
   const settled = await Promise.allSettled(clients);
-  settled.forEach((s, i) => check(s.status === 'fulfilled', `http client ${i}: ${s.reason ?? ''}`));
+  settled.forEach((s, i) => check(s.status === 'fulfilled', `http client ${i}: ${s.reason ?? ''} ${s.reason?.cause ?? ''}`));
   console.log(`http: ${CLIENTS} clients x ${CALLS} parallel calls in ${Date.now() - start} ms`);
 }
 
