@@ -218,9 +218,8 @@ SessionPtr Engine::FindSession(std::string_view id) {
   return nullptr;
 }
 
-void Engine::CloseSession(const SessionPtr& session, bool expired) {
+void Engine::CloseSession(const SessionPtr& session) {
   sessions_.Remove(session->id());
-  if (expired) metrics_.sessions_expired.Add();
   Finalize(session);
 }
 

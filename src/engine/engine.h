@@ -68,7 +68,7 @@ class Engine {
   SessionPtr FindSession(std::string_view id);
   // Removes and closes: cancels its requests, fails pending client requests,
   // closes its transport state. Safe to call twice.
-  void CloseSession(const SessionPtr& session, bool expired = false);
+  void CloseSession(const SessionPtr& session);
   // Closes sessions idle past their timeout. Run periodically; public for tests.
   std::size_t SweepExpired();
   // Reports (and with watchdog_cancels, cancels) requests running past the

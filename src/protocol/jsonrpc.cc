@@ -62,13 +62,14 @@ ParseOutcome Classify(json::value value) {
       return Fail(ErrorCode::kInvalidRequest, "Invalid Request: method must be a string", reply_id);
     }
     msg.method = std::string(method->get_string());
-    if (const auto* params = obj.if_contains("params")) {
+    // `value` is ours: move the parts out instead of copying them.
+    if (auto* params = obj.if_contains("params")) {
       if (!params->is_object()) {
         // MCP uses named parameters only.
         return Fail(ErrorCode::kInvalidRequest, "Invalid Request: params must be an object",
                     reply_id);
       }
-      msg.params = params->get_object();
+      msg.params = std::move(params->get_object());
     }
     msg.kind = has_id ? MessageKind::kRequest : MessageKind::kNotification;
     msg.id = std::move(id);
@@ -79,8 +80,8 @@ ParseOutcome Classify(json::value value) {
   if (!has_id) {
     return Fail(ErrorCode::kInvalidRequest, "Invalid Request: missing method");
   }
-  const auto* result = obj.if_contains("result");
-  const auto* error = obj.if_contains("error");
+  auto* result = obj.if_contains("result");
+  auto* error = obj.if_contains("error");
   if ((result != nullptr) == (error != nullptr)) {
     return Fail(ErrorCode::kInvalidRequest,
                 "Invalid Request: a response has exactly one of result and error", reply_id);
@@ -88,13 +89,13 @@ ParseOutcome Classify(json::value value) {
   msg.id = std::move(id);
   if (result) {
     msg.kind = MessageKind::kResponse;
-    msg.result = *result;
+    msg.result = std::move(*result);
   } else {
     if (!error->is_object()) {
       return Fail(ErrorCode::kInvalidRequest, "Invalid Request: error must be an object", reply_id);
     }
     msg.kind = MessageKind::kErrorResponse;
-    msg.error = error->get_object();
+    msg.error = std::move(error->get_object());
   }
   return ParseOutcome{std::move(msg), std::nullopt};
 }
