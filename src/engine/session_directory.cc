@@ -3,16 +3,10 @@
 #include "absl/hash/hash.h"
 
 namespace mcpx::engine {
-namespace {
 
-// Debian's Abseil has its own string_view type; heterogeneous lookup needs it.
-absl::string_view Key(std::string_view id) { return absl::string_view(id.data(), id.size()); }
-
-}  // namespace
-
-SessionDirectory::Shard& SessionDirectory::ShardFor(std::string_view id) const {
+SessionDirectory::Shard& SessionDirectory::ShardFor(const SessionKey& key) const {
   // High bits pick the shard; the table inside uses the low bits.
-  const std::size_t h = absl::Hash<std::string_view>{}(id);
+  const std::size_t h = absl::Hash<SessionKey>{}(key);
   return shards_[(h >> 58) % kShards];
 }
 
@@ -25,11 +19,13 @@ bool SessionDirectory::ReserveSlot() {
 }
 
 SessionDirectory::InsertResult SessionDirectory::Insert(SessionPtr session) {
+  if (!SessionKey::Fits(session->id())) return InsertResult::kBadId;
   if (!ReserveSlot()) return InsertResult::kFull;
-  Shard& shard = ShardFor(session->id());
+  const SessionKey key(session->id());
+  Shard& shard = ShardFor(key);
   {
     MutexLock lock(&shard.mu);
-    if (shard.map.try_emplace(session->id(), session).second) return InsertResult::kInserted;
+    if (shard.map.try_emplace(key, session).second) return InsertResult::kInserted;
   }
   ReleaseSlot();
   return InsertResult::kDuplicate;
@@ -37,36 +33,42 @@ SessionDirectory::InsertResult SessionDirectory::Insert(SessionPtr session) {
 
 SessionPtr SessionDirectory::GetOrCreate(std::string_view id,
                                          const std::function<SessionPtr()>& make) {
+  if (!SessionKey::Fits(id)) return nullptr;
   if (SessionPtr found = Find(id)) return found;
-  Shard& shard = ShardFor(id);
+  const SessionKey key(id);
+  Shard& shard = ShardFor(key);
   MutexLock lock(&shard.mu);
-  auto it = shard.map.find(Key(id));
+  auto it = shard.map.find(key);
   if (it != shard.map.end()) return it->second;
   if (!ReserveSlot()) return nullptr;
   SessionPtr created = make();
-  shard.map.emplace(std::string(id), created);
+  shard.map.emplace(key, created);
   return created;
 }
 
 SessionPtr SessionDirectory::Find(std::string_view id) const {
-  Shard& shard = ShardFor(id);
+  if (!SessionKey::Fits(id)) return nullptr;
+  const SessionKey key(id);
+  Shard& shard = ShardFor(key);
   if (!shard.mu.ReaderTryLock()) {
     contended_.fetch_add(1, std::memory_order_relaxed);
     shard.mu.ReaderLock();
   }
   SessionPtr out;
-  auto it = shard.map.find(Key(id));
+  auto it = shard.map.find(key);
   if (it != shard.map.end()) out = it->second;
   shard.mu.ReaderUnlock();
   return out;
 }
 
 SessionPtr SessionDirectory::Remove(std::string_view id) {
-  Shard& shard = ShardFor(id);
+  if (!SessionKey::Fits(id)) return nullptr;
+  const SessionKey key(id);
+  Shard& shard = ShardFor(key);
   SessionPtr out;
   {
     MutexLock lock(&shard.mu);
-    auto node = shard.map.extract(Key(id));
+    auto node = shard.map.extract(key);
     if (node.empty()) return nullptr;
     out = std::move(node.mapped());
   }

@@ -10,10 +10,13 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -23,17 +26,43 @@
 
 namespace mcpx::engine {
 
+// A session id held inline in the table's slot (no heap string), so that a
+// lookup compares keys in the cache line it already loaded. Engine ids are 32
+// hex digits; longer ids can never name a session.
+class SessionKey {
+ public:
+  static constexpr std::size_t kMaxLength = 32;
+  static bool Fits(std::string_view id) { return id.size() <= kMaxLength; }
+
+  // Requires Fits(id).
+  explicit SessionKey(std::string_view id) : size_(static_cast<std::uint8_t>(id.size())) {
+    std::memcpy(data_, id.data(), id.size());
+  }
+  std::string_view view() const { return {data_, size_}; }
+
+  friend bool operator==(const SessionKey& a, const SessionKey& b) { return a.view() == b.view(); }
+  template <typename H>
+  friend H AbslHashValue(H h, const SessionKey& key) {
+    return H::combine(std::move(h), key.view());
+  }
+
+ private:
+  char data_[kMaxLength] = {};
+  std::uint8_t size_;
+};
+
 class SessionDirectory {
  public:
   static constexpr std::size_t kShards = 64;
 
   explicit SessionDirectory(std::size_t capacity) : capacity_(capacity) {}
 
-  enum class InsertResult { kInserted, kFull, kDuplicate };
-  // Adds `session` unless the directory is at capacity or the id exists.
+  enum class InsertResult { kInserted, kFull, kDuplicate, kBadId };
+  // Adds `session` unless the directory is at capacity, the id exists or is
+  // longer than SessionKey::kMaxLength.
   InsertResult Insert(SessionPtr session);
   // Returns the session for `id`, creating it with `make` if absent; null when
-  // the directory is full. Atomic: concurrent callers get the same session.
+  // the directory is full or the id too long. Atomic: concurrent callers get the same session.
   SessionPtr GetOrCreate(std::string_view id, const std::function<SessionPtr()>& make);
   SessionPtr Find(std::string_view id) const;
   SessionPtr Remove(std::string_view id);
@@ -50,10 +79,10 @@ class SessionDirectory {
  private:
   struct alignas(64) Shard {
     mutable Mutex mu;
-    absl::flat_hash_map<std::string, SessionPtr> map ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<SessionKey, SessionPtr> map ABSL_GUARDED_BY(mu);
   };
 
-  Shard& ShardFor(std::string_view id) const;
+  Shard& ShardFor(const SessionKey& key) const;
   bool ReserveSlot();
   void ReleaseSlot() { size_.fetch_sub(1, std::memory_order_relaxed); }
 
