@@ -1,13 +1,38 @@
 #include "engine/session_directory.h"
 
-#include "absl/hash/hash.h"
+#include <chrono>
 
 namespace mcpx::engine {
+namespace {
+
+// Converts to the session only when libcuckoo constructs the value, that is
+// only when the key was absent.
+struct LazySession {
+  const std::function<SessionPtr()>& make;
+  SessionPtr* made;
+  operator SessionPtr() const {  // implicit by design: libcuckoo converts
+    *made = make();
+    return *made;
+  }
+};
+
+}  // namespace
+
+SessionDirectory::SessionDirectory(std::size_t capacity) : capacity_(capacity) {}
 
 SessionDirectory::Shard& SessionDirectory::ShardFor(const SessionKey& key) const {
   // High bits pick the shard; the table inside uses the low bits.
-  const std::size_t h = absl::Hash<SessionKey>{}(key);
-  return shards_[(h >> 58) % kShards];
+  return shards_[(key.hash() >> 58) % kShards];
+}
+
+SessionDirectory::Table::locked_table SessionDirectory::LockShard(Shard& shard) const {
+  const auto start = std::chrono::steady_clock::now();
+  auto locked = shard.table.lock_table();
+  const auto waited = std::chrono::steady_clock::now() - start;
+  contended_ns_.fetch_add(
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count()),
+      std::memory_order_relaxed);
+  return locked;
 }
 
 bool SessionDirectory::ReserveSlot() {
@@ -22,11 +47,7 @@ SessionDirectory::InsertResult SessionDirectory::Insert(SessionPtr session) {
   if (!SessionKey::Fits(session->id())) return InsertResult::kBadId;
   if (!ReserveSlot()) return InsertResult::kFull;
   const SessionKey key(session->id());
-  Shard& shard = ShardFor(key);
-  {
-    MutexLock lock(&shard.mu);
-    if (shard.map.try_emplace(key, session).second) return InsertResult::kInserted;
-  }
+  if (ShardFor(key).table.insert(key, std::move(session))) return InsertResult::kInserted;
   ReleaseSlot();
   return InsertResult::kDuplicate;
 }
@@ -35,42 +56,38 @@ SessionPtr SessionDirectory::GetOrCreate(std::string_view id,
                                          const std::function<SessionPtr()>& make) {
   if (!SessionKey::Fits(id)) return nullptr;
   if (SessionPtr found = Find(id)) return found;
-  const SessionKey key(id);
-  Shard& shard = ShardFor(key);
-  MutexLock lock(&shard.mu);
-  auto it = shard.map.find(key);
-  if (it != shard.map.end()) return it->second;
   if (!ReserveSlot()) return nullptr;
-  SessionPtr created = make();
-  shard.map.emplace(key, created);
-  return created;
+  const SessionKey key(id);
+  SessionPtr existing, made;
+  const bool inserted = ShardFor(key).table.uprase_fn(
+      key,
+      [&](SessionPtr& present) {
+        existing = present;
+        return false;  // keep it
+      },
+      LazySession{make, &made});
+  if (inserted) return made;
+  ReleaseSlot();
+  return existing;
 }
 
 SessionPtr SessionDirectory::Find(std::string_view id) const {
   if (!SessionKey::Fits(id)) return nullptr;
   const SessionKey key(id);
-  Shard& shard = ShardFor(key);
-  if (!shard.mu.ReaderTryLock()) {
-    contended_.fetch_add(1, std::memory_order_relaxed);
-    shard.mu.ReaderLock();
-  }
   SessionPtr out;
-  auto it = shard.map.find(key);
-  if (it != shard.map.end()) out = it->second;
-  shard.mu.ReaderUnlock();
+  ShardFor(key).table.find_fn(key, [&](const SessionPtr& s) { out = s; });
   return out;
 }
 
 SessionPtr SessionDirectory::Remove(std::string_view id) {
   if (!SessionKey::Fits(id)) return nullptr;
   const SessionKey key(id);
-  Shard& shard = ShardFor(key);
   SessionPtr out;
-  {
-    MutexLock lock(&shard.mu);
-    auto node = shard.map.extract(key);
-    if (node.empty()) return nullptr;
-    out = std::move(node.mapped());
+  if (!ShardFor(key).table.erase_fn(key, [&](SessionPtr& s) {
+        out = std::move(s);
+        return true;  // erase
+      })) {
+    return nullptr;
   }
   ReleaseSlot();
   return out;
@@ -80,11 +97,11 @@ std::vector<SessionPtr> SessionDirectory::RemoveIf(
     const std::function<bool(const Session&)>& expired) {
   std::vector<SessionPtr> out;
   for (Shard& shard : shards_) {
-    MutexLock lock(&shard.mu);
-    for (auto it = shard.map.begin(); it != shard.map.end();) {
+    auto locked = LockShard(shard);
+    for (auto it = locked.begin(); it != locked.end();) {
       if (expired(*it->second)) {
         out.push_back(std::move(it->second));
-        shard.map.erase(it++);
+        it = locked.erase(it);
         ReleaseSlot();
       } else {
         ++it;
@@ -98,8 +115,8 @@ std::vector<SessionPtr> SessionDirectory::Snapshot() const {
   std::vector<SessionPtr> out;
   out.reserve(size());
   for (Shard& shard : shards_) {
-    ReaderMutexLock lock(&shard.mu);
-    for (const auto& [id, session] : shard.map) out.push_back(session);
+    auto locked = LockShard(shard);
+    for (const auto& [key, session] : locked) out.push_back(session);
   }
   return out;
 }

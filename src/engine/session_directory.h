@@ -1,10 +1,15 @@
-// The session directory: id -> Session, sharded so that no operation takes a
-// process-wide lock (the shape of LevelDB's ShardedLRUCache).
+// The session directory: id -> Session.
 //
-// Thread safety: safe for concurrent use. Each shard has its own reader/writer
-// mutex, held only for the hash-table operation; callers receive shared_ptrs
-// and act on sessions after the shard lock is released. The size is an atomic
-// counter, so the cap is enforced without a global lock.
+// Each of 64 shards is a libcuckoo table (concurrent cuckoo hashing with
+// striped spinlocks: a lookup locks the two buckets it reads, nothing else).
+// Sharding bounds what a whole-table walk locks: expiry sweeps and snapshots
+// lock one shard at a time, so lookups elsewhere never wait for them. The
+// measurements behind this choice are in docs/decisions.md.
+//
+// Thread safety: safe for concurrent use. Locks are held only for the table
+// operation itself; callers receive shared_ptrs and act on sessions after
+// every lock is released. The size is an atomic counter, so the cap is
+// enforced without a global lock.
 #pragma once
 
 #include <array>
@@ -19,9 +24,9 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
-#include "common/mutex.h"
+#include <libcuckoo/cuckoohash_map.hh>
+
+#include "absl/hash/hash.h"
 #include "engine/session.h"
 
 namespace mcpx::engine {
@@ -37,16 +42,19 @@ class SessionKey {
   // Requires Fits(id).
   explicit SessionKey(std::string_view id) : size_(static_cast<std::uint8_t>(id.size())) {
     std::memcpy(data_, id.data(), id.size());
+    hash_ = absl::Hash<std::string_view>{}(view());
   }
   std::string_view view() const { return {data_, size_}; }
 
   friend bool operator==(const SessionKey& a, const SessionKey& b) { return a.view() == b.view(); }
-  template <typename H>
-  friend H AbslHashValue(H h, const SessionKey& key) {
-    return H::combine(std::move(h), key.view());
-  }
+  // Hashed once, when the key is made: the shard and the table both use it.
+  std::size_t hash() const { return hash_; }
+  struct Hash {
+    std::size_t operator()(const SessionKey& key) const { return key.hash_; }
+  };
 
  private:
+  std::size_t hash_;
   char data_[kMaxLength] = {};
   std::uint8_t size_;
 };
@@ -55,40 +63,49 @@ class SessionDirectory {
  public:
   static constexpr std::size_t kShards = 64;
 
-  explicit SessionDirectory(std::size_t capacity) : capacity_(capacity) {}
+  explicit SessionDirectory(std::size_t capacity);
 
   enum class InsertResult { kInserted, kFull, kDuplicate, kBadId };
   // Adds `session` unless the directory is at capacity, the id exists or is
   // longer than SessionKey::kMaxLength.
   InsertResult Insert(SessionPtr session);
   // Returns the session for `id`, creating it with `make` if absent; null when
-  // the directory is full or the id too long. Atomic: concurrent callers get the same session.
+  // the directory is full or the id too long. Atomic: concurrent callers get
+  // the same session, and `make` runs once, under the table's bucket locks
+  // (it must not use the directory).
   SessionPtr GetOrCreate(std::string_view id, const std::function<SessionPtr()>& make);
   SessionPtr Find(std::string_view id) const;
   SessionPtr Remove(std::string_view id);
-  // Removes and returns every session for which `expired` is true.
+  // Removes and returns every session for which `expired` is true. `expired`
+  // runs with one shard locked: it must not use the directory.
   std::vector<SessionPtr> RemoveIf(const std::function<bool(const Session&)>& expired);
   // A copy of every session pointer; callers act on them without any lock.
   std::vector<SessionPtr> Snapshot() const;
 
   std::size_t size() const { return size_.load(std::memory_order_relaxed); }
   std::size_t capacity() const { return capacity_; }
-  // Times a shard lock was found held by a writer (contention indicator).
-  std::uint64_t contended() const { return contended_.load(std::memory_order_relaxed); }
+  // Nanoseconds whole-shard walks (sweeps, snapshots) waited to lock a shard
+  // that lookups or writers were using: the directory's contention indicator.
+  std::uint64_t contended() const { return contended_ns_.load(std::memory_order_relaxed); }
 
  private:
+  using Table = libcuckoo::cuckoohash_map<SessionKey, SessionPtr, SessionKey::Hash>;
   struct alignas(64) Shard {
-    mutable Mutex mu;
-    absl::flat_hash_map<SessionKey, SessionPtr> map ABSL_GUARDED_BY(mu);
+    Shard() : table(kInitialSlots) {}
+    // libcuckoo preallocates 256k slots by default; shards start small and grow.
+    static constexpr std::size_t kInitialSlots = 64;
+    mutable Table table;
   };
 
   Shard& ShardFor(const SessionKey& key) const;
+  // Locks one shard for a walk, counting the time spent waiting.
+  Table::locked_table LockShard(Shard& shard) const;
   bool ReserveSlot();
   void ReleaseSlot() { size_.fetch_sub(1, std::memory_order_relaxed); }
 
   const std::size_t capacity_;
   std::atomic<std::size_t> size_{0};
-  mutable std::atomic<std::uint64_t> contended_{0};
+  mutable std::atomic<std::uint64_t> contended_ns_{0};
   mutable std::array<Shard, kShards> shards_;
 };
 

@@ -38,6 +38,21 @@ TEST(SessionDirectory, CapIsEnforced) {
   EXPECT_EQ(dir.GetOrCreate("s9", [] { return MakeSession("s9"); }), nullptr);
 }
 
+// Keys live inline in the table: an id longer than a key can never name a
+// session, and inserting one is refused rather than truncated.
+TEST(SessionDirectory, IdsLongerThanAKeyAreRefused) {
+  SessionDirectory dir(10);
+  const std::string longest(SessionKey::kMaxLength, 'a');
+  const std::string too_long(SessionKey::kMaxLength + 1, 'a');
+  EXPECT_EQ(dir.Insert(MakeSession(too_long)), SessionDirectory::InsertResult::kBadId);
+  EXPECT_EQ(dir.size(), 0u);
+  EXPECT_EQ(dir.Insert(MakeSession(longest)), SessionDirectory::InsertResult::kInserted);
+  EXPECT_NE(dir.Find(longest), nullptr);
+  EXPECT_EQ(dir.Find(too_long), nullptr);  // not a prefix match
+  EXPECT_EQ(dir.Remove(too_long), nullptr);
+  EXPECT_EQ(dir.size(), 1u);
+}
+
 TEST(SessionDirectory, RemoveIfTakesOnlyMatching) {
   SessionDirectory dir(100);
   for (int i = 0; i < 50; ++i) dir.Insert(MakeSession("s" + std::to_string(i), i));
