@@ -115,7 +115,15 @@ Engine::Engine(Server& server, ServerOptions options)
       sessions_(options_.max_sessions),
       sweep_timer_(io_),
       watchdog_timer_(io_) {
+  for (std::size_t i = 1; i < options_.io_threads; ++i) {
+    more_io_.push_back(std::make_unique<boost::asio::io_context>(1));
+  }
   EnableDeadlockDetection();
+}
+
+boost::asio::io_context& Engine::NextIo() {
+  const std::size_t n = next_io_.fetch_add(1, std::memory_order_relaxed) % (more_io_.size() + 1);
+  return n == 0 ? io_ : *more_io_[n - 1];
 }
 
 Engine::~Engine() {
@@ -127,10 +135,13 @@ void Engine::Start() {
   if (started_.exchange(true)) return;
   std::size_t workers = options_.worker_threads;
   if (workers == 0) workers = std::max(2u, std::thread::hardware_concurrency());
-  work_ = std::make_unique<WorkGuard>(io_.get_executor());
   pool_work_ = std::make_unique<WorkGuard>(pool_.get_executor());
-  const std::size_t io_threads = std::max<std::size_t>(1, options_.io_threads);
-  for (std::size_t i = 0; i < io_threads; ++i) io_threads_.emplace_back([this] { io_.run(); });
+  io_work_.push_back(boost::asio::make_work_guard(io_));
+  io_threads_.emplace_back([this] { io_.run(); });
+  for (auto& io : more_io_) {
+    io_work_.push_back(boost::asio::make_work_guard(*io));
+    io_threads_.emplace_back([&io = *io] { io.run(); });
+  }
   for (std::size_t i = 0; i < workers; ++i) {
     worker_threads_.emplace_back([this] {
       // Workers yield the CPU to the I/O threads when cores are contended, so
@@ -151,9 +162,10 @@ void Engine::Start() {
 void Engine::Stop() {
   if (stopping_.exchange(true)) return;
   for (const SessionPtr& s : sessions_.RemoveIf([](const Session&) { return true; })) Finalize(s);
-  work_.reset();
+  io_work_.clear();
   pool_work_.reset();
   io_.stop();
+  for (auto& io : more_io_) io->stop();
   pool_.stop();
   stopped_.count_down();
 }

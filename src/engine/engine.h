@@ -1,8 +1,11 @@
 // The session engine: owns the threads, the session directory and the catalog,
 // and turns each incoming JSON-RPC message into work and replies.
 //
-// Threading: `io()` is run by the I/O threads (transports and inline handlers);
-// `pool()` runs handlers that may block. The engine holds no lock of its own
+// Threading: each I/O thread runs its own io_context (transports and inline
+// handlers): connections are spread over them by `NextIo()` and stay on one,
+// so no scheduler lock is shared between I/O threads. `io()` is the first
+// context, which also runs the engine's timers. `pool()` runs handlers that
+// may block. The engine holds no lock of its own
 // while any handler runs, while waiting for a client, or while a transport
 // writes: it only ever looks things up, releases, then acts.
 //
@@ -47,6 +50,8 @@ class Engine {
   Server& server() { return server_; }
   const ServerOptions& options() const { return options_; }
   boost::asio::io_context& io() { return io_; }
+  // The I/O context for a new connection, round-robin over the I/O threads.
+  boost::asio::io_context& NextIo();
   observe::Metrics& metrics() { return metrics_; }
   SessionDirectory& sessions() { return sessions_; }
   Catalog& catalog() { return catalog_; }
@@ -160,14 +165,18 @@ class Engine {
   SessionDirectory sessions_;
   Catalog catalog_;
 
-  boost::asio::io_context io_;
+  // Concurrency hint 1: each context is run by exactly one thread.
+  boost::asio::io_context io_{1};
+  // The other I/O threads' contexts (options_.io_threads - 1 of them).
+  std::vector<std::unique_ptr<boost::asio::io_context>> more_io_;
+  std::atomic<std::size_t> next_io_{0};
   using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   // The worker pool: its own io_context, run by threads we start (so that we
   // can set their scheduling priority).
   boost::asio::io_context pool_;
   std::vector<std::thread> io_threads_;
   std::vector<std::thread> worker_threads_;
-  std::unique_ptr<WorkGuard> work_;
+  std::vector<WorkGuard> io_work_;
   std::unique_ptr<WorkGuard> pool_work_;
   boost::asio::steady_timer sweep_timer_;
   boost::asio::steady_timer watchdog_timer_;

@@ -291,6 +291,42 @@ TEST_F(HttpTransportTest, StandaloneStreamGetsListChangedAndIsExclusive) {
   EXPECT_NE(more.find("notifications/tools/list_changed"), std::string::npos) << more;
 }
 
+// With several I/O threads each connection lives on one of their contexts: a
+// session used from connections on different contexts, timers (on the first
+// context) answering calls on others, and a notification crossing to a stream
+// on yet another context all work, from parallel clients.
+TEST_F(HttpTransportTest, SeveralIoThreadsShareSessions) {
+  Start({.io_threads = 3});
+  HttpClient init(port_);
+  const std::string sid = Initialize(init);
+  auto h = Headers(sid);
+  h["Accept"] = "text/event-stream";
+  HttpClient stream(port_);
+  ASSERT_NE(stream.RequestUntil("GET", "", h, "retry:").find("200 OK"), std::string::npos);
+
+  constexpr int kClients = 6;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      HttpClient c(port_);  // one connection each, spread over the contexts
+      for (int k = 0; k < 20; ++k) {
+        const std::string id = std::to_string(i * 100 + k);
+        const bool timer = k % 4 == 0;
+        auto r = Post(c, sid,
+                      timer ? R"({"jsonrpc":"2.0","id":)" + id + R"(,"method":"tools/call","params":{"name":"steps"}})"
+                            : R"({"jsonrpc":"2.0","id":)" + id +
+                                  R"(,"method":"tools/call","params":{"name":"echo","arguments":{"text":"t)" + id + R"("}}})");
+        if (r.status == 200 && r.body.find(timer ? "stepped" : "\"t" + id + "\"") != std::string::npos) ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), kClients * 20);
+  server_->AddTool({.name = "late", .handler = [](Context&, const json::object&) { return ToolResult::Text(""); }});
+  EXPECT_NE(stream.ReadUntil("list_changed", 5s).find("notifications/tools/list_changed"), std::string::npos);
+}
+
 TEST_F(HttpTransportTest, VanishedClientsAreCleanedUp) {
   Start();
   steps_delay_ms_ = 200;

@@ -44,7 +44,7 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
 
  private:
   void Accept() {
-    acceptor_.async_accept(net::make_strand(engine_.io()),
+    acceptor_.async_accept(net::make_strand(engine_.NextIo()),
                            [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
                              if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
                              if (!ec) {
