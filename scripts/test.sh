@@ -17,6 +17,6 @@ for stage in $stages; do
   cmake --preset "$stage" >/dev/null
   cmake --build --preset "$stage" -j "$jobs"
   if [[ $stage != clang ]]; then
-    ctest --preset "$stage" -j "$jobs"
+    ctest --preset "$stage" -j "$jobs" --output-on-failure
   fi
 done
