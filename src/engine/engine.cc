@@ -28,6 +28,15 @@ std::int64_t SteadyNowMs() {
       .count();
 }
 
+// One single-threaded context per I/O thread; `threads` 0 means one.
+std::vector<std::unique_ptr<boost::asio::io_context>> IoContexts(std::size_t threads) {
+  std::vector<std::unique_ptr<boost::asio::io_context>> ios;
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, threads); ++i) {
+    ios.push_back(std::make_unique<boost::asio::io_context>(1));
+  }
+  return ios;
+}
+
 // 128 bits from the kernel CSPRNG, as 32 lowercase hex digits.
 std::string NewSessionId() {
   unsigned char bytes[16];
@@ -113,17 +122,14 @@ Engine::Engine(Server& server, ServerOptions options)
       options_(std::move(options)),
       now_ms_(SteadyNowMs),
       sessions_(options_.max_sessions),
-      sweep_timer_(io_),
-      watchdog_timer_(io_) {
-  for (std::size_t i = 1; i < options_.io_threads; ++i) {
-    more_io_.push_back(std::make_unique<boost::asio::io_context>(1));
-  }
+      ios_(IoContexts(options_.io_threads)),
+      sweep_timer_(io()),
+      watchdog_timer_(io()) {
   EnableDeadlockDetection();
 }
 
 boost::asio::io_context& Engine::NextIo() {
-  const std::size_t n = next_io_.fetch_add(1, std::memory_order_relaxed) % (more_io_.size() + 1);
-  return n == 0 ? io_ : *more_io_[n - 1];
+  return *ios_[next_io_.fetch_add(1, std::memory_order_relaxed) % ios_.size()];
 }
 
 Engine::~Engine() {
@@ -136,9 +142,7 @@ void Engine::Start() {
   std::size_t workers = options_.worker_threads;
   if (workers == 0) workers = std::max(2u, std::thread::hardware_concurrency());
   pool_work_ = std::make_unique<WorkGuard>(pool_.get_executor());
-  io_work_.push_back(boost::asio::make_work_guard(io_));
-  io_threads_.emplace_back([this] { io_.run(); });
-  for (auto& io : more_io_) {
+  for (auto& io : ios_) {
     io_work_.push_back(boost::asio::make_work_guard(*io));
     io_threads_.emplace_back([&io = *io] { io.run(); });
   }
@@ -153,7 +157,7 @@ void Engine::Start() {
       pool_.run();
     });
   }
-  boost::asio::post(io_, [this] {
+  boost::asio::post(io(), [this] {
     ScheduleSweep();
     ScheduleWatchdog();
   });
@@ -164,8 +168,7 @@ void Engine::Stop() {
   for (const SessionPtr& s : sessions_.RemoveIf([](const Session&) { return true; })) Finalize(s);
   io_work_.clear();
   pool_work_.reset();
-  io_.stop();
-  for (auto& io : more_io_) io->stop();
+  for (auto& io : ios_) io->stop();
   pool_.stop();
   stopped_.count_down();
 }
@@ -342,7 +345,7 @@ void Engine::After(std::chrono::milliseconds delay, std::function<void()> fn) {
 }
 
 void Engine::AfterOnIo(std::chrono::milliseconds delay, std::function<void()> fn) {
-  auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);
+  auto timer = std::make_shared<boost::asio::steady_timer>(io(), delay);
   timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
     if (!ec) fn();
   });

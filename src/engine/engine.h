@@ -49,7 +49,7 @@ class Engine {
 
   Server& server() { return server_; }
   const ServerOptions& options() const { return options_; }
-  boost::asio::io_context& io() { return io_; }
+  boost::asio::io_context& io() { return *ios_.front(); }
   // The I/O context for a new connection, round-robin over the I/O threads.
   boost::asio::io_context& NextIo();
   observe::Metrics& metrics() { return metrics_; }
@@ -165,10 +165,9 @@ class Engine {
   SessionDirectory sessions_;
   Catalog catalog_;
 
-  // Concurrency hint 1: each context is run by exactly one thread.
-  boost::asio::io_context io_{1};
-  // The other I/O threads' contexts (options_.io_threads - 1 of them).
-  std::vector<std::unique_ptr<boost::asio::io_context>> more_io_;
+  // One context per I/O thread (at least one), each with concurrency hint 1:
+  // run by exactly that thread.
+  std::vector<std::unique_ptr<boost::asio::io_context>> ios_;
   std::atomic<std::size_t> next_io_{0};
   using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   // The worker pool: its own io_context, run by threads we start (so that we
