@@ -1,7 +1,13 @@
 // The peer in the load benchmarks: the official TypeScript SDK server with the
 // same three tools as mcpx-bench-server, stateful sessions, JSON responses.
 //
-// Usage: node ts_server.mjs [--port] <port>
+// Two front ends over the same session logic:
+//   default    plain node:http, the body read by hand (the faster of the two);
+//   --express  the SDK's documented setup: createMcpExpressApp() (express with
+//              the SDK's Host-header check and express.json()) and app.post/
+//              get/delete('/mcp') routes.
+//
+// Usage: node ts_server.mjs [--express] [--port] <port>
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -40,14 +46,10 @@ async function readBody(req) {
   return text ? JSON.parse(text) : undefined;
 }
 
-const httpServer = http.createServer(async (req, res) => {
+// One MCP request, whichever front end parsed it.
+async function handle(req, res, body) {
   try {
-    if (!req.url.startsWith('/mcp')) {
-      res.writeHead(404).end();
-      return;
-    }
     const sid = req.headers['mcp-session-id'];
-    const body = req.method === 'POST' ? await readBody(req) : undefined;
     let transport = sid ? transports.get(sid) : undefined;
     if (!transport) {
       if (sid || !isInitializeRequest(body)) {
@@ -67,10 +69,36 @@ const httpServer = http.createServer(async (req, res) => {
   } catch (e) {
     if (!res.headersSent) res.writeHead(500).end(String(e));
   }
-});
-httpServer.keepAliveTimeout = 120000;
-const args = process.argv.slice(2).filter((a) => a !== '--port');
+}
+
+const useExpress = process.argv.includes('--express');
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const port = Number(args[0] ?? 0);
+let httpServer;
+if (useExpress) {
+  const { createMcpExpressApp } = require('@modelcontextprotocol/sdk/server/express.js');
+  const app = createMcpExpressApp();
+  app.post('/mcp', (req, res) => handle(req, res, req.body));
+  app.get('/mcp', (req, res) => handle(req, res, undefined));
+  app.delete('/mcp', (req, res) => handle(req, res, undefined));
+  httpServer = http.createServer(app);
+} else {
+  httpServer = http.createServer(async (req, res) => {
+    if (!req.url.startsWith('/mcp')) {
+      res.writeHead(404).end();
+      return;
+    }
+    let body;
+    try {
+      body = req.method === 'POST' ? await readBody(req) : undefined;
+    } catch (e) {
+      res.writeHead(400).end(String(e));
+      return;
+    }
+    await handle(req, res, body);
+  });
+}
+httpServer.keepAliveTimeout = 120000;
 httpServer.listen(port, '127.0.0.1', () => {
   console.error(`listening on http://127.0.0.1:${httpServer.address().port}/mcp`);
 });

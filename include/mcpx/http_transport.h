@@ -8,7 +8,7 @@
 // MCP-Protocol-Version, Mcp-Session-Id, header and body size limits.
 //
 // Thread safety: Listen() and Close() may be called from any thread. Each
-// connection lives on its own strand of the server's I/O threads.
+// connection lives on one of the server's I/O threads.
 //
 // Example:
 //   mcpx::HttpTransport http(server, {.host = "127.0.0.1", .port = 8080});

@@ -1,7 +1,10 @@
 #include "transport/http/connection.h"
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
@@ -40,12 +43,16 @@ std::string Chunk(std::string_view data) {
 
 // A channel for one POSTed request. Decides, on the first message, between a
 // plain JSON response (the result came first) and an SSE stream (anything else
-// came first), then forwards to the connection by posting to its strand.
+// came first), then forwards to the connection on its I/O thread.
+//
+// A JSON response from a handler that ran inline on that thread is handed over
+// at once (dispatch), so the answer is written before the handler's call
+// returns; from any other thread it is posted.
 //
 // Thread safety: safe for concurrent use. `mu_` guards the mode; it is held
-// while posting to the strand (a non-blocking enqueue, so that the mode
-// decision and its announcement stay in order) but never while sending on the
-// stream.
+// while announcing a stream (a non-blocking post, so that the mode decision
+// and its announcement stay in order) but never while the connection runs or
+// while sending on the stream.
 class PostExchange : public engine::Channel {
  public:
   PostExchange(std::weak_ptr<Connection> conn, net::any_io_executor executor, std::uint64_t gen,
@@ -62,13 +69,16 @@ class PostExchange : public engine::Channel {
       MutexLock lock(&mu_);
       if (mode_ == Mode::kDone) return;
       if (mode_ == Mode::kUndecided && final && json_allowed_) {
-        mode_ = Mode::kDone;
-        Post([gen = gen_, m = std::move(message)](Connection& c) mutable {
-          c.OnExchangeJson(gen, std::move(m));
-        });
-        return;
+        mode_ = Mode::kDone;  // nothing else is ever announced: order is settled
+      } else {
+        stream = StreamLocked();
       }
-      stream = StreamLocked();
+    }
+    if (!stream) {
+      net::dispatch(executor_, [weak = conn_, gen = gen_, m = std::move(message)]() mutable {
+        if (auto c = weak.lock()) c->OnExchangeJson(gen, std::move(m));
+      });
+      return;
     }
     stream->Send(std::move(message), final);
   }
@@ -168,7 +178,7 @@ class ConnectionSink : public SseSink {
 Connection::Connection(tcp::socket socket, std::shared_ptr<HttpShared> shared)
     : socket_(std::move(socket)),
       shared_(std::move(shared)),
-      deadline_(socket_.get_executor()),
+      timer_(socket_.get_executor()),
       keepalive_(socket_.get_executor()) {
   shared_->connections.fetch_add(1, std::memory_order_relaxed);
   shared_->engine.metrics().http_connections.Add(1);
@@ -192,15 +202,31 @@ void Connection::Close() {
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  deadline_.cancel();
+  timer_.cancel();
   keepalive_.cancel();
 }
 
-void Connection::ArmDeadline(std::chrono::milliseconds after) {
-  deadline_.expires_after(after);
-  deadline_.async_wait([self = shared_from_this(), gen = gen_](boost::system::error_code ec) {
-    if (!ec && self->gen_ == gen) self->Close();
+void Connection::SetDeadline(std::chrono::milliseconds after) {
+  deadline_ms_ = NowMs() + after.count();
+  if (timer_at_ms_ == 0 || deadline_ms_ < timer_at_ms_) ArmTimer(deadline_ms_);
+}
+
+void Connection::ArmTimer(std::int64_t at_ms) {
+  timer_at_ms_ = at_ms;
+  timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::milliseconds(at_ms)));
+  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) self->OnTimer();
   });
+}
+
+void Connection::OnTimer() {
+  if (closed_) return;
+  const std::int64_t now = NowMs();
+  if (deadline_ms_ != 0 && now >= deadline_ms_) return Close();
+  const auto& o = shared_->options;
+  const std::int64_t tick = std::max<std::int64_t>(
+      1, std::min({o.read_timeout, o.idle_timeout, o.write_timeout}).count());
+  ArmTimer(deadline_ms_ != 0 ? std::min(deadline_ms_, now + tick) : now + tick);
 }
 
 // --- Reading -------------------------------------------------------------------
@@ -213,7 +239,7 @@ void Connection::ReadRequest() {
   parser_.emplace();
   parser_->body_limit(shared_->options.max_body_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(shared_->options.max_header_bytes));
-  ArmDeadline(buffer_.size() > 0 ? shared_->options.read_timeout : shared_->options.idle_timeout);
+  SetDeadline(buffer_.size() > 0 ? shared_->options.read_timeout : shared_->options.idle_timeout);
   beast_http::async_read(socket_, buffer_, *parser_,
                          [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                            self->OnRead(ec);
@@ -221,7 +247,7 @@ void Connection::ReadRequest() {
 }
 
 void Connection::OnRead(boost::system::error_code ec) {
-  deadline_.cancel();
+  ClearDeadline();
   if (closed_) return;
   if (ec == beast_http::error::end_of_stream || ec == net::error::eof ||
       ec == net::error::operation_aborted || ec == net::error::connection_reset) {
@@ -357,8 +383,11 @@ void Connection::HandlePost() {
       weak_from_this(), socket_.get_executor(), gen_,
       std::shared_ptr<HttpSessionState>(session_, state), shared_->options.json_responses);
   waiting_ = true;
-  WatchPeer();
   shared_->engine.HandleMessage(session_, std::move(message), std::move(exchange));
+  // Still waiting (the handler runs elsewhere or has not answered yet): watch
+  // for the client going away meanwhile. An inline answer needs no watch, and
+  // skipping it saves a syscall (epoll_ctl) per request.
+  if (waiting_ && !closed_) WatchPeer();
 }
 
 void Connection::HandleInitialize(protocol::Message& message) {
@@ -441,7 +470,7 @@ void Connection::Respond(Response res) {
   res.prepare_payload();
   if (res.result_int() >= 400) shared_->engine.metrics().http_errors.Add();
   auto shared_res = std::make_shared<Response>(std::move(res));
-  ArmDeadline(shared_->options.write_timeout);
+  SetDeadline(shared_->options.write_timeout);
   beast_http::async_write(socket_, *shared_res,
                           [self = shared_from_this(), shared_res](boost::system::error_code ec, std::size_t) {
                             self->OnWritten(shared_res->keep_alive(), ec);
@@ -456,7 +485,7 @@ void Connection::RespondError(status st, int code, std::string_view message, con
 }
 
 void Connection::OnWritten(bool keep_alive, boost::system::error_code ec) {
-  deadline_.cancel();
+  ClearDeadline();
   if (ec) {
     Close();
     return;
@@ -475,7 +504,7 @@ void Connection::LingerClose() {
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_send, ignored);
   ++gen_;
-  ArmDeadline(std::chrono::seconds(1));
+  SetDeadline(std::chrono::seconds(1));
   Drain(0);
 }
 

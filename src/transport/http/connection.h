@@ -1,9 +1,17 @@
 // One HTTP/1.1 connection of the Streamable HTTP transport.
 //
-// Threading: a Connection lives on its own strand; every member runs there.
-// Other threads reach it only by posting (PostExchange, sinks), holding no
-// lock while they do. One request is served at a time; a request answered with
-// SSE holds the connection until its stream ends.
+// Threading: a Connection lives on one I/O thread's io_context, which that
+// thread alone runs, so every member runs there without a strand. Other
+// threads reach it only by posting (PostExchange, sinks), holding no lock while
+// they do. One request is served at a time; a request answered with SSE holds
+// the connection until its stream ends.
+//
+// Deadlines cost nothing per request: each phase (waiting for a request,
+// reading it, writing the answer) stores when it must end, and one timer per
+// connection checks that store. Every phase's deadline is at least
+// `tick` (the shortest of the read, idle and write timeouts) away, and the
+// timer is never armed for later than `tick` ahead, so it always fires in
+// time; it is re-armed early only for a shorter deadline (the linger close).
 #pragma once
 
 #include <atomic>
@@ -84,14 +92,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void FinishSse();
   void KeepaliveTick();
   void WatchPeer();
-  void ArmDeadline(std::chrono::milliseconds after);
+  // Ends the connection `after` from now unless another deadline replaces it.
+  void SetDeadline(std::chrono::milliseconds after);
+  void ClearDeadline() { deadline_ms_ = 0; }
+  void ArmTimer(std::int64_t at_ms);
+  void OnTimer();
 
   tcp::socket socket_;
   std::shared_ptr<HttpShared> shared_;
   boost::beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   Request request_;
-  boost::asio::steady_timer deadline_;
+  boost::asio::steady_timer timer_;
+  std::int64_t deadline_ms_ = 0;  // steady-clock ms; 0: no deadline
+  std::int64_t timer_at_ms_ = 0;  // when timer_ fires; 0: not armed
   boost::asio::steady_timer keepalive_;
   std::uint64_t gen_ = 0;  // bumped for every request served
   bool closed_ = false;

@@ -2,7 +2,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "engine/engine.h"
 #include "mcpx/server.h"
@@ -15,7 +14,8 @@ using transport::http::HostPolicy;
 using transport::http::HttpShared;
 using tcp = net::ip::tcp;
 
-// The listener: accepts connections and gives each its own strand.
+// The listener: accepts connections and hands each to one I/O thread's context
+// (single-threaded, so the connection needs no strand).
 class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::Impl> {
  public:
   Impl(Server& server, HttpOptions options)
@@ -44,7 +44,7 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
 
  private:
   void Accept() {
-    acceptor_.async_accept(net::make_strand(engine_.NextIo()),
+    acceptor_.async_accept(engine_.NextIo(),
                            [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
                              if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
                              if (!ec) {
