@@ -62,13 +62,27 @@ std::string RequireString(const json::object& params, std::string_view key) {
   return std::string(v->get_string());
 }
 
-json::object OptionalObject(const json::object& params, std::string_view key) {
-  const auto* v = params.if_contains(key);
-  if (!v || v->is_null()) return {};
+// The object at `key` (const or not, as `params`); null when absent or null.
+// Throws -32602 when it is something else.
+template <typename Object>
+Object* FindObject(Object& params, std::string_view key) {
+  auto* v = params.if_contains(key);
+  if (!v || v->is_null()) return nullptr;
   if (!v->is_object()) {
     throw Error(ErrorCode::kInvalidParams, "Invalid params: '" + std::string(key) + "' must be an object");
   }
-  return v->get_object();
+  return &v->get_object();
+}
+
+json::object OptionalObject(const json::object& params, std::string_view key) {
+  const json::object* o = FindObject(params, key);
+  return o ? *o : json::object();
+}
+
+// OptionalObject for params the caller owns: moves the object out, no copy.
+json::object TakeOptionalObject(json::object& params, std::string_view key) {
+  json::object* o = FindObject(params, key);
+  return o ? std::move(*o) : json::object();
 }
 
 // Cursors are the decimal offset of the next item; clients treat them as opaque.
@@ -576,7 +590,7 @@ void Engine::CallTool(const std::shared_ptr<RequestState>& r, json::object& para
     throw Error(ErrorCode::kInvalidParams, "Unknown tool: " + name);
   }
   std::shared_ptr<const Tool> tool = it->second;
-  json::object arguments = OptionalObject(params, "arguments");
+  json::object arguments = TakeOptionalObject(params, "arguments");
   ValidateArguments(tool->input_schema, arguments);
 
   const auto timeout = tool->timeout.count() > 0 ? tool->timeout : options_.tool_timeout;
@@ -692,7 +706,7 @@ void Engine::GetPrompt(const std::shared_ptr<RequestState>& r, json::object& par
   auto it = snapshot->prompts.find(name);
   if (it == snapshot->prompts.end()) throw Error(ErrorCode::kInvalidParams, "Unknown prompt: " + name);
   std::shared_ptr<const Prompt> prompt = it->second;
-  json::object arguments = OptionalObject(params, "arguments");
+  json::object arguments = TakeOptionalObject(params, "arguments");
   for (const auto& a : prompt->arguments) {
     const auto* v = arguments.if_contains(a.name);
     if (a.required && !v) {

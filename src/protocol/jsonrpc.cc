@@ -1,5 +1,7 @@
 #include "protocol/jsonrpc.h"
 
+#include <string>
+#include <type_traits>
 #include <utility>
 
 #include "mcpx/error.h"
@@ -10,6 +12,33 @@ namespace {
 ParseOutcome Fail(int code, std::string message, json::value id = nullptr) {
   ParseOutcome out;
   out.failure = ParseFailure{code, std::move(message), std::move(id)};
+  return out;
+}
+
+// Appends the JSON text of `v` (a value, an object, or a string_view taken as
+// a JSON string) to `out`, without a temporary string or value.
+template <typename T>
+void AppendJson(std::string& out, const T& v) {
+  json::serializer sr;
+  if constexpr (std::is_same_v<T, std::string_view>) {
+    sr.reset(v);
+  } else {
+    sr.reset(&v);
+  }
+  char buf[1024];
+  while (!sr.done()) {
+    const std::string_view part = sr.read(buf, sizeof buf);
+    out.append(part.data(), part.size());
+  }
+}
+
+// The envelope is written by hand around the serialized parts, so the result
+// (or params) is never deep-copied into a temporary object.
+std::string Envelope(const json::value& id) {
+  std::string out;
+  out.reserve(128);
+  out.append(R"({"jsonrpc":"2.0","id":)");
+  AppendJson(out, id);
   return out;
 }
 
@@ -103,43 +132,48 @@ ParseOutcome Classify(json::value value) {
 std::string IdKey(const json::value& id) { return json::serialize(id); }
 
 std::string SerializeResult(const json::value& id, const json::value& result) {
-  json::object out;
-  out.reserve(3);
-  out["jsonrpc"] = "2.0";
-  out["id"] = id;
-  out["result"] = result;
-  return json::serialize(out);
+  std::string out = Envelope(id);
+  out.append(R"(,"result":)");
+  AppendJson(out, result);
+  out.push_back('}');
+  return out;
 }
 
 std::string SerializeError(const json::value& id, int code, std::string_view message,
                            const json::value& data) {
-  json::object err;
-  err["code"] = code;
-  err["message"] = message;
-  if (!data.is_null()) err["data"] = data;
-  json::object out;
-  out["jsonrpc"] = "2.0";
-  out["id"] = id;
-  out["error"] = std::move(err);
-  return json::serialize(out);
+  std::string out = Envelope(id);
+  out.append(R"(,"error":{"code":)");
+  out.append(std::to_string(code));
+  out.append(R"(,"message":)");
+  AppendJson(out, message);
+  if (!data.is_null()) {
+    out.append(R"(,"data":)");
+    AppendJson(out, data);
+  }
+  out.append("}}");
+  return out;
 }
 
 std::string SerializeNotification(std::string_view method, const json::object& params) {
-  json::object out;
-  out["jsonrpc"] = "2.0";
-  out["method"] = method;
-  if (!params.empty()) out["params"] = params;
-  return json::serialize(out);
+  std::string out = R"({"jsonrpc":"2.0","method":)";
+  AppendJson(out, method);
+  if (!params.empty()) {
+    out.append(R"(,"params":)");
+    AppendJson(out, params);
+  }
+  out.push_back('}');
+  return out;
 }
 
 std::string SerializeRequest(const json::value& id, std::string_view method,
                              const json::object& params) {
-  json::object out;
-  out["jsonrpc"] = "2.0";
-  out["id"] = id;
-  out["method"] = method;
-  out["params"] = params;
-  return json::serialize(out);
+  std::string out = Envelope(id);
+  out.append(R"(,"method":)");
+  AppendJson(out, method);
+  out.append(R"(,"params":)");
+  AppendJson(out, params);
+  out.push_back('}');
+  return out;
 }
 
 }  // namespace mcpx::protocol

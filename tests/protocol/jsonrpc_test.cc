@@ -84,6 +84,37 @@ TEST(JsonRpcSerialize, ResultAndErrorShapes) {
   EXPECT_FALSE(err.at("error").as_object().contains("data"));
 }
 
+TEST(JsonRpcSerialize, EveryShapeRoundTrips) {
+  // Escaping in hand-written envelopes, error data, and a result longer than
+  // the serializer's chunk.
+  auto err = json::parse(SerializeError(json::value(std::int64_t{-3}), -32602, "bad \"x\"\n\x01",
+                                        json::object{{"why", "a"}}));
+  EXPECT_EQ(err.at("jsonrpc"), "2.0");
+  EXPECT_EQ(err.at("id"), -3);
+  EXPECT_EQ(err.at("error").at("message"), "bad \"x\"\n\x01");
+  EXPECT_EQ(err.at("error").at("data").at("why"), "a");
+
+  const std::string big(5000, 'z');
+  auto ok = json::parse(SerializeResult("r", json::object{{"text", big}}));
+  EXPECT_EQ(ok.at("result").at("text").as_string(), big);
+
+  auto note = json::parse(SerializeNotification("notifications/progress", {{"progress", 1}}));
+  EXPECT_EQ(note.at("method"), "notifications/progress");
+  EXPECT_EQ(note.at("params").at("progress"), 1);
+  EXPECT_FALSE(note.as_object().contains("id"));
+  EXPECT_FALSE(json::parse(SerializeNotification("m", {})).as_object().contains("params"));
+
+  auto req = json::parse(SerializeRequest(9, "sampling/createMessage", {{"maxTokens", 5}}));
+  EXPECT_EQ(req.at("id"), 9);
+  EXPECT_EQ(req.at("method"), "sampling/createMessage");
+  EXPECT_EQ(req.at("params").at("maxTokens"), 5);
+
+  // Each parses back as the message kind it is.
+  EXPECT_EQ(Parse(SerializeRequest(9, "ping", {})).message->kind, MessageKind::kRequest);
+  EXPECT_EQ(Parse(SerializeResult(9, json::object())).message->kind, MessageKind::kResponse);
+  EXPECT_EQ(Parse(SerializeError(9, -1, "x")).message->kind, MessageKind::kErrorResponse);
+}
+
 TEST(JsonRpcIdKey, DistinguishesStringAndNumberIds) {
   EXPECT_NE(IdKey(json::value(7)), IdKey(json::value("7")));
   EXPECT_EQ(IdKey(json::value(7)), IdKey(json::value(7)));

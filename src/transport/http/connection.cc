@@ -2,27 +2,22 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "mcpx/error.h"
 #include "protocol/jsonrpc.h"
 
 namespace mcpx::transport::http {
 namespace net = boost::asio;
-using beast_http::field;
 using beast_http::status;
 
 namespace {
-
-constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
-constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
-constexpr std::string_view kLastEventIdHeader = "Last-Event-ID";
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -270,6 +265,7 @@ void Connection::OnRead(boost::system::error_code ec) {
   }
   request_ = parser_->release();
   keep_alive_ = request_.keep_alive();
+  headers_ = ScanHeaders(request_.base());
   Route();
 }
 
@@ -280,26 +276,20 @@ void Connection::Route() {
   std::string_view target = request_.target();
   target = target.substr(0, target.find('?'));
 
-  if (!shared_->policy.HostAllowed(request_[field::host])) {
+  if (!shared_->policy.HostAllowed(headers_.host)) {
     RespondError(status::forbidden, ErrorCode::kServerOverloaded, "Forbidden: Host not allowed");
     return;
   }
-  if (!shared_->policy.OriginAllowed(request_[field::origin])) {
+  if (!shared_->policy.OriginAllowed(headers_.origin)) {
     RespondError(status::forbidden, ErrorCode::kServerOverloaded, "Forbidden: Origin not allowed");
     return;
   }
   if (target == "/healthz" && request_.method() == beast_http::verb::get) {
-    Response res{status::ok, 11};
-    res.set(field::content_type, "text/plain");
-    res.body() = "ok\n";
-    Respond(std::move(res));
+    Respond(status::ok, "text/plain", "ok\n");
     return;
   }
   if (target == "/metrics" && opts.serve_metrics && request_.method() == beast_http::verb::get) {
-    Response res{status::ok, 11};
-    res.set(field::content_type, "text/plain; version=0.0.4");
-    res.body() = shared_->engine.MetricsText();
-    Respond(std::move(res));
+    Respond(status::ok, "text/plain; version=0.0.4", shared_->engine.MetricsText());
     return;
   }
   if (target != opts.path) {
@@ -316,24 +306,21 @@ void Connection::Route() {
     case beast_http::verb::delete_:
       HandleDelete();
       return;
-    default: {
-      Response res{status::method_not_allowed, 11};
-      res.set(field::allow, "GET, POST, DELETE");
-      res.set(field::content_type, "application/json");
-      res.body() = protocol::SerializeError(nullptr, ErrorCode::kServerOverloaded, "Method not allowed");
-      Respond(std::move(res));
-    }
+    default:
+      Respond(status::method_not_allowed, "application/json",
+              protocol::SerializeError(nullptr, ErrorCode::kServerOverloaded, "Method not allowed"),
+              "Allow: GET, POST, DELETE\r\n");
   }
 }
 
 engine::SessionPtr Connection::RequireSession() {
-  const auto id = request_[kSessionHeader];
+  const std::string_view id = headers_.session_id;
   if (id.empty()) {
     RespondError(status::bad_request, ErrorCode::kServerOverloaded,
                  "Bad Request: Mcp-Session-Id header is required");
     return nullptr;
   }
-  auto version = request_[kVersionHeader];
+  const std::string_view version = headers_.protocol_version;
   if (!version.empty() && !engine::IsSupportedProtocolVersion(version)) {
     RespondError(status::bad_request, ErrorCode::kServerOverloaded,
                  "Bad Request: unsupported MCP-Protocol-Version");
@@ -348,13 +335,13 @@ engine::SessionPtr Connection::RequireSession() {
 }
 
 void Connection::HandlePost() {
-  if (!AcceptsMediaType(request_[field::accept], "application/json") ||
-      !AcceptsMediaType(request_[field::accept], "text/event-stream")) {
+  if (!AcceptsMediaType(headers_.accept, "application/json") ||
+      !AcceptsMediaType(headers_.accept, "text/event-stream")) {
     RespondError(status::not_acceptable, ErrorCode::kServerOverloaded,
                  "Not Acceptable: Accept must list application/json and text/event-stream");
     return;
   }
-  if (!IsJsonContentType(request_[field::content_type])) {
+  if (!IsJsonContentType(headers_.content_type)) {
     RespondError(status::unsupported_media_type, ErrorCode::kServerOverloaded,
                  "Unsupported Media Type: Content-Type must be application/json");
     return;
@@ -374,8 +361,7 @@ void Connection::HandlePost() {
   if (!session_) return;
   if (!message.is_request()) {
     shared_->engine.HandleMessage(session_, std::move(message), nullptr);
-    Response res{status::accepted, 11};
-    Respond(std::move(res));
+    Respond(status::accepted);
     return;
   }
   auto* state = static_cast<HttpSessionState*>(session_->transport());
@@ -391,7 +377,7 @@ void Connection::HandlePost() {
 }
 
 void Connection::HandleInitialize(protocol::Message& message) {
-  if (!request_[kSessionHeader].empty()) {
+  if (!headers_.session_id.empty()) {
     RespondError(status::bad_request, ErrorCode::kInvalidRequest,
                  "Invalid Request: initialize must not carry Mcp-Session-Id", message.id);
     return;
@@ -410,23 +396,20 @@ void Connection::HandleInitialize(protocol::Message& message) {
   session->set_standalone(state->standalone());
   session->set_transport(state);
   if (!engine.Publish(session)) {
-    Response res{status::service_unavailable, 11};
-    res.set(field::retry_after, "5");
-    res.set(field::content_type, "application/json");
-    res.body() = protocol::SerializeError(message.id, ErrorCode::kServerOverloaded,
-                                          "Server at session capacity; retry later");
-    Respond(std::move(res));
+    Respond(status::service_unavailable, "application/json",
+            protocol::SerializeError(message.id, ErrorCode::kServerOverloaded,
+                                     "Server at session capacity; retry later"),
+            "Retry-After: 5\r\n");
     return;
   }
-  Response res{status::ok, 11};
-  res.set(field::content_type, "application/json");
-  res.set(kSessionHeader, session->id());
-  res.body() = protocol::SerializeResult(message.id, engine.InitializeResult(*session));
-  Respond(std::move(res));
+  std::string session_header(kSessionHeader);
+  session_header.append(": ").append(session->id()).append("\r\n");
+  Respond(status::ok, "application/json",
+          protocol::SerializeResult(message.id, engine.InitializeResult(*session)), session_header);
 }
 
 void Connection::HandleGet() {
-  if (!AcceptsMediaType(request_[field::accept], "text/event-stream")) {
+  if (!AcceptsMediaType(headers_.accept, "text/event-stream")) {
     RespondError(status::not_acceptable, ErrorCode::kServerOverloaded,
                  "Not Acceptable: Accept must list text/event-stream");
     return;
@@ -436,7 +419,7 @@ void Connection::HandleGet() {
   auto* state = static_cast<HttpSessionState*>(session_->transport());
   std::shared_ptr<SseStream> stream = state->standalone();
   std::optional<std::uint64_t> after;
-  if (auto last = request_[kLastEventIdHeader]; !last.empty()) {
+  if (const std::string_view last = headers_.last_event_id; !last.empty()) {
     auto parsed = SseStream::ParseEventId(last);
     if (!parsed) {
       RespondError(status::bad_request, ErrorCode::kInvalidRequest, "Bad Request: malformed Last-Event-ID");
@@ -457,31 +440,42 @@ void Connection::HandleDelete() {
   session_ = RequireSession();
   if (!session_) return;
   shared_->engine.CloseSession(session_);
-  Response res{status::ok, 11};
-  Respond(std::move(res));
+  Respond(status::ok);
 }
 
 // --- Responses -----------------------------------------------------------------
 
-void Connection::Respond(Response res) {
+void Connection::Respond(status st, std::string_view content_type, std::string body,
+                         std::string_view extra_headers) {
   if (closed_) return;
   waiting_ = false;
-  res.keep_alive(keep_alive_);
-  res.prepare_payload();
-  if (res.result_int() >= 400) shared_->engine.metrics().http_errors.Add();
-  auto shared_res = std::make_shared<Response>(std::move(res));
+  const unsigned code = static_cast<unsigned>(st);
+  if (code >= 400) shared_->engine.metrics().http_errors.Add();
+  char digits[24];
+  const auto append_number = [&](std::size_t n) {
+    head_.append(digits, static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, n).ptr - digits));
+  };
+  head_.clear();
+  head_.append("HTTP/1.1 ");
+  append_number(code);
+  head_.append(" ").append(beast_http::obsolete_reason(st)).append("\r\n");
+  if (!content_type.empty()) head_.append("Content-Type: ").append(content_type).append("\r\n");
+  head_.append("Content-Length: ");
+  append_number(body.size());
+  head_.append("\r\n").append(extra_headers);
+  if (!keep_alive_) head_.append("Connection: close\r\n");
+  head_.append("\r\n");
+  body_ = std::move(body);
   SetDeadline(shared_->options.write_timeout);
-  beast_http::async_write(socket_, *shared_res,
-                          [self = shared_from_this(), shared_res](boost::system::error_code ec, std::size_t) {
-                            self->OnWritten(shared_res->keep_alive(), ec);
-                          });
+  const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
+  net::async_write(socket_, buffers,
+                   [self = shared_from_this(), keep_alive = keep_alive_](boost::system::error_code ec, std::size_t) {
+                     self->OnWritten(keep_alive, ec);
+                   });
 }
 
 void Connection::RespondError(status st, int code, std::string_view message, const json::value& id) {
-  Response res{st, 11};
-  res.set(field::content_type, "application/json");
-  res.body() = protocol::SerializeError(id, code, message);
-  Respond(std::move(res));
+  Respond(st, "application/json", protocol::SerializeError(id, code, message));
 }
 
 void Connection::OnWritten(bool keep_alive, boost::system::error_code ec) {
@@ -521,15 +515,12 @@ void Connection::Drain(std::size_t drained) {
 
 void Connection::OnExchangeJson(std::uint64_t gen, std::string body) {
   if (gen != gen_ || closed_ || !waiting_) return;
-  Response res{status::ok, 11};
-  res.set(field::content_type, "application/json");
-  res.body() = std::move(body);
-  Respond(std::move(res));
+  Respond(status::ok, "application/json", std::move(body));
 }
 
 void Connection::OnExchangeEmpty(std::uint64_t gen) {
   if (gen != gen_ || closed_ || !waiting_) return;
-  Respond(Response{status::accepted, 11});
+  Respond(status::accepted);
 }
 
 void Connection::OnExchangeSse(std::uint64_t gen, std::shared_ptr<SseStream> stream) {

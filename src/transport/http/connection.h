@@ -67,7 +67,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   using Request = beast_http::request<beast_http::string_body>;
-  using Response = beast_http::response<beast_http::string_body>;
 
   void ReadRequest();
   void OnRead(boost::system::error_code ec);
@@ -80,7 +79,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // null on failure.
   engine::SessionPtr RequireSession();
 
-  void Respond(Response res);
+  // Writes a response: the status line and headers are appended by hand
+  // (Content-Length, Connection, and `extra_headers`: preformatted
+  // "Name: value\r\n" lines) and sent with the body in one gather write.
+  void Respond(beast_http::status status, std::string_view content_type = {},
+               std::string body = {}, std::string_view extra_headers = {});
   void RespondError(beast_http::status status, int code, std::string_view message,
                     const json::value& id = nullptr);
   void OnWritten(bool keep_alive, boost::system::error_code ec);
@@ -103,6 +106,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   Request request_;
+  RequestHeaders headers_;  // views into request_
+  std::string head_;  // the response being written
+  std::string body_;
   boost::asio::steady_timer timer_;
   std::int64_t deadline_ms_ = 0;  // steady-clock ms; 0: no deadline
   std::int64_t timer_at_ms_ = 0;  // when timer_ fires; 0: not armed

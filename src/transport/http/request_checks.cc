@@ -1,7 +1,8 @@
 #include "transport/http/request_checks.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include <boost/beast/core/string.hpp>
 
 namespace mcpx::transport::http {
 namespace {
@@ -12,20 +13,44 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+// ASCII case-insensitive, as HTTP tokens are (no locale lookups).
+bool IEquals(std::string_view a, std::string_view b) { return boost::beast::iequals(a, b); }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+bool ContainsIgnoringCase(const std::vector<std::string>& list, std::string_view s) {
+  return std::any_of(list.begin(), list.end(), [s](const std::string& x) { return IEquals(x, s); });
 }
 
 }  // namespace
+
+RequestHeaders ScanHeaders(const boost::beast::http::fields& fields) {
+  using boost::beast::http::field;
+  RequestHeaders h;
+  const auto first = [](std::string_view& slot, std::string_view value) {
+    if (slot.data() == nullptr) slot = value;
+  };
+  for (const auto& f : fields) {
+    switch (f.name()) {
+      case field::host: first(h.host, f.value()); break;
+      case field::origin: first(h.origin, f.value()); break;
+      case field::accept: first(h.accept, f.value()); break;
+      case field::content_type: first(h.content_type, f.value()); break;
+      case field::unknown: {
+        const std::string_view name = f.name_string();
+        if (IEquals(name, kSessionHeader)) {
+          first(h.session_id, f.value());
+        } else if (IEquals(name, kVersionHeader)) {
+          first(h.protocol_version, f.value());
+        } else if (IEquals(name, kLastEventIdHeader)) {
+          first(h.last_event_id, f.value());
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return h;
+}
 
 bool AcceptsMediaType(std::string_view accept, std::string_view type) {
   const auto slash = type.find('/');
@@ -69,19 +94,16 @@ HostPolicy::HostPolicy(std::string_view bind_host, unsigned port, std::vector<st
       }
     }
   }
-  for (auto& h : hosts) hosts_.push_back(Lower(h));
-  for (auto& o : origins) origins_.push_back(Lower(o));
+  hosts_ = std::move(hosts);
+  origins_ = std::move(origins);
 }
 
 bool HostPolicy::HostAllowed(std::string_view host) const {
-  const std::string h = Lower(Trim(host));
-  return std::find(hosts_.begin(), hosts_.end(), h) != hosts_.end();
+  return ContainsIgnoringCase(hosts_, Trim(host));
 }
 
 bool HostPolicy::OriginAllowed(std::string_view origin) const {
-  if (origin.empty()) return true;
-  const std::string o = Lower(Trim(origin));
-  return std::find(origins_.begin(), origins_.end(), o) != origins_.end();
+  return origin.empty() || ContainsIgnoringCase(origins_, Trim(origin));
 }
 
 }  // namespace mcpx::transport::http

@@ -6,7 +6,22 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/beast/http/fields.hpp>
+
 namespace mcpx::transport::http {
+
+inline constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
+inline constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
+inline constexpr std::string_view kLastEventIdHeader = "Last-Event-ID";
+
+// The request headers the transport reads, found in one pass over the fields
+// (a lookup by name walks them again each time). Views into the fields; the
+// first occurrence of a name wins, as with a lookup; absent ones are empty.
+struct RequestHeaders {
+  std::string_view host, origin, accept, content_type;
+  std::string_view session_id, protocol_version, last_event_id;
+};
+RequestHeaders ScanHeaders(const boost::beast::http::fields& fields);
 
 // Accept header media ranges ("*/*", "text/*" and parameters understood).
 bool AcceptsMediaType(std::string_view accept, std::string_view type);
