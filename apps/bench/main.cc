@@ -58,9 +58,17 @@ int main(int argc, char** argv) {
   app.add_option("--workers", options.worker_threads, "Worker threads (0: one per core)");
   app.add_option("--io-threads", options.io_threads, "I/O threads (0: one)");
   app.add_option("--worker-nice", options.worker_nice, "Nice value of worker threads")->capture_default_str();
+  std::string priority = "idle";
+  app.add_option("--worker-priority", priority, "Worker scheduling: nice, idle (SCHED_IDLE) or normal")
+      ->check(CLI::IsMember({"nice", "idle", "normal"}))
+      ->capture_default_str();
   app.add_option("--max-sessions", options.max_sessions)->capture_default_str();
   app.add_option("--session-timeout-s", idle_seconds, "Idle session expiry")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  using Priority = mcpx::ServerOptions::WorkerPriority;
+  options.worker_priority = priority == "nice"     ? Priority::kNice
+                            : priority == "normal" ? Priority::kNormal
+                                                   : Priority::kIdle;
   options.session_idle_timeout = std::chrono::seconds(idle_seconds);
   options.init_timeout = std::min<std::chrono::milliseconds>(options.init_timeout, options.session_idle_timeout);
 

@@ -41,10 +41,16 @@ struct ServerOptions {
   std::size_t io_threads = 0;
   // Threads running pool handlers. 0: the number of hardware threads (at least 2).
   std::size_t worker_threads = 0;
-  // Nice value of the worker threads (0-19): when cores are contended, the I/O
-  // threads run first, so CPU-heavy handlers do not delay other sessions'
-  // network I/O (docs/decisions.md has the measurements). Handlers still get
-  // every idle cycle; 0 treats them like the I/O threads.
+  // How worker threads give way to the I/O threads when cores are contended,
+  // so that CPU-heavy handlers do not delay other sessions' network I/O
+  // (docs/decisions.md has the measurements). Handlers get every idle cycle
+  // either way.
+  //   kIdle:   SCHED_IDLE: any other thread that wakes up preempts them;
+  //   kNice:   the workers run at nice `worker_nice` (0-19);
+  //   kNormal: scheduled like the I/O threads (for a machine shared with
+  //            other CPU-hungry processes, where the two above starve them).
+  enum class WorkerPriority { kNormal, kNice, kIdle };
+  WorkerPriority worker_priority = WorkerPriority::kIdle;
   int worker_nice = 19;
 
   // Sessions idle this long are closed.

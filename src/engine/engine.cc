@@ -1,6 +1,8 @@
 #include "engine/engine.h"
 
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -165,7 +167,11 @@ void Engine::Start() {
       // Workers yield the CPU to the I/O threads when cores are contended, so
       // that CPU-heavy handlers do not delay other sessions' network I/O.
       // (On Linux, PRIO_PROCESS with a thread id applies to that thread.)
-      if (options_.worker_nice > 0) {
+      using Priority = ServerOptions::WorkerPriority;
+      if (options_.worker_priority == Priority::kIdle) {
+        const sched_param param{};
+        pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
+      } else if (options_.worker_priority == Priority::kNice && options_.worker_nice > 0) {
         setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.worker_nice);
       }
       pool_.run();

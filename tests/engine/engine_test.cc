@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -101,6 +105,33 @@ TEST_F(EngineTest, ThrowingHandlerFailsOnlyItsRequest) {
   EXPECT_EQ(ErrorCodeOf(Call(s, "tools/call", {{"name", "throws"}})), ErrorCode::kInternalError);
   auto ok = Call(s, "tools/call", {{"name", "echo"}, {"arguments", {{"text", "still here"}}}});
   EXPECT_EQ(ok.at("result").at("content").at(0).at("text"), "still here");
+}
+
+// Pool handlers run on workers that give way to the I/O threads: SCHED_IDLE by
+// default, nice 19 with kNice, as the I/O threads with kNormal.
+TEST_F(EngineTest, WorkersRunAtTheConfiguredPriority) {
+  struct Case {
+    ServerOptions::WorkerPriority priority;
+    int policy;
+    int nice;
+  };
+  for (const Case c : {Case{ServerOptions::WorkerPriority::kIdle, SCHED_IDLE, 0},
+                       Case{ServerOptions::WorkerPriority::kNice, SCHED_OTHER, 19},
+                       Case{ServerOptions::WorkerPriority::kNormal, SCHED_OTHER, 0}}) {
+    server_.reset();
+    ServerOptions opts;
+    opts.worker_priority = c.priority;
+    SetUpServer(opts);
+    server_->AddTool({.name = "where", .handler = [](Context&, const json::object&) {
+                        const int nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+                        return ToolResult::Text(std::to_string(sched_getscheduler(0)) + " " +
+                                                std::to_string(nice));
+                      }});
+    auto s = NewSession();
+    auto out = Call(s, "tools/call", {{"name", "where"}});
+    EXPECT_EQ(out.at("result").at("content").at(0).at("text").as_string(),
+              std::to_string(c.policy) + " " + std::to_string(c.nice));
+  }
 }
 
 // Four requests of one session must all be inside the handler at once; run
