@@ -3,6 +3,8 @@
 # TypeScript SDK server and nginx (canned answer: the HTTP limit), all on
 # loopback, driven by wrk under the same load. Prints a markdown table and
 # writes it, with date, commit and machine, to docs/benchmarks.md.
+# The TS peer runs twice for W1: on plain node:http ("ts", the faster) and
+# with the SDK's documented express setup ("ts-express", createMcpExpressApp).
 #
 # Usage: bench/load.sh            (needs a release build and scripts/bootstrap.sh)
 # Env:   DURATION=10 (seconds per wrk run), BUILD=build/release, W3_SESSIONS=100000
@@ -18,14 +20,16 @@ echo "building nothing: using $BUILD" >&2
 [[ -x $BUILD/apps/mcpx-bench-server ]] || { echo "no $BUILD/apps/mcpx-bench-server: cmake --preset release && cmake --build --preset release" >&2; exit 1; }
 
 # --- servers ---------------------------------------------------------------
-p_mcpx=$(free_port); p_ts=$(free_port); p_nginx=$(free_port)
+p_mcpx=$(free_port); p_ts=$(free_port); p_tsx=$(free_port); p_nginx=$(free_port)
 "$BUILD/apps/mcpx-bench-server" --port "$p_mcpx" 2>"$tmp/mcpx.log" & pids+=($!); pid_mcpx=$!
 "$NODE" bench/ts_server.mjs "$p_ts" 2>"$tmp/ts.log" & pids+=($!); pid_ts=$!
+"$NODE" bench/ts_server.mjs --express "$p_tsx" 2>"$tmp/tsx.log" & pids+=($!)
 mkdir -p "$tmp/nginx"
 sed -e "s|@DIR@|$tmp/nginx|g" -e "s|@PORT@|$p_nginx|g" bench/nginx.conf.in >"$tmp/nginx/nginx.conf"
 nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" & pids+=($!)
-wait_listening "$tmp/mcpx.log"; wait_listening "$tmp/ts.log"; sleep 0.5
-u_mcpx=http://127.0.0.1:$p_mcpx/mcp; u_ts=http://127.0.0.1:$p_ts/mcp; u_nginx=http://127.0.0.1:$p_nginx/mcp
+wait_listening "$tmp/mcpx.log"; wait_listening "$tmp/ts.log"; wait_listening "$tmp/tsx.log"; sleep 0.5
+u_mcpx=http://127.0.0.1:$p_mcpx/mcp; u_ts=http://127.0.0.1:$p_ts/mcp; u_tsx=http://127.0.0.1:$p_tsx/mcp
+u_nginx=http://127.0.0.1:$p_nginx/mcp
 
 for s in mcpx ts; do
   u=u_$s
@@ -33,11 +37,12 @@ for s in mcpx ts; do
   make_sessions "${!u}" 36 "$tmp/$s-36.txt"
   head -32 "$tmp/$s-36.txt" >"$tmp/$s-ping.txt"; tail -4 "$tmp/$s-36.txt" >"$tmp/$s-spin.txt"
 done
+make_sessions "$u_tsx" 64 "$tmp/tsx-64.txt"
 echo x >"$tmp/nginx-64.txt"
 echo_params='{"name":"echo","arguments":{"text":"hello"}}'
 
 # Sanity: each MCP server answers the echo call correctly before it is timed.
-for s in mcpx ts; do
+for s in mcpx ts tsx; do
   u=u_$s; sid=$(head -1 "$tmp/$s-64.txt")
   curl -s -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -H "Mcp-Session-Id: $sid" \
     -H 'MCP-Protocol-Version: 2025-11-25' -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":$echo_params}" "${!u}" \
@@ -45,7 +50,7 @@ for s in mcpx ts; do
 done
 
 # --- W1 throughput -------------------------------------------------------------
-for s in nginx mcpx ts; do
+for s in nginx mcpx ts tsx; do
   u=u_$s
   wrk_run "w1-$s" -t2 -c64 -d"${DURATION}s" -s bench/wrk/mcp_call.lua "${!u}" -- "$tmp/$s-64.txt" "$echo_params"
 done
@@ -119,12 +124,13 @@ report=$tmp/report.md
   echo "## Load benchmarks ($(date -u +%Y-%m-%d), commit $commit)"
   echo
   echo "Machine: $(nproc) cores ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); wrk shares the cores with the server under test."
-  echo "mcpx-bench-server with default options (1 I/O thread, $(nproc) workers); TypeScript SDK $(awk -F'"' '/"version"/ {print $4; exit}' tools/npm/node_modules/@modelcontextprotocol/sdk/package.json) on Node $("$NODE" --version); nginx $(nginx -v 2>&1 | awk -F/ '{print $2}'), worker_processes auto. ${DURATION}s per wrk run."
+  echo "mcpx-bench-server with default options (1 I/O thread, $(nproc) workers under SCHED_IDLE); TypeScript SDK $(awk -F'"' '/"version"/ {print $4; exit}' tools/npm/node_modules/@modelcontextprotocol/sdk/package.json) on Node $("$NODE" --version); nginx $(nginx -v 2>&1 | awk -F/ '{print $2}'), worker_processes auto. ${DURATION}s per wrk run."
   echo
   echo "| workload | server | req/s | p50 ms | p99 ms | note |"
   echo "|---|---|---|---|---|---|"
-  for s in nginx mcpx ts; do
-    echo "| W1 echo, 64 conns, 64 sessions | $s | $(rps w1-$s) | $(pct w1-$s 50) | $(pct w1-$s 99) | non-2xx: $(non2xx w1-$s || true) |"
+  for s in nginx mcpx ts tsx; do
+    name=$s; [[ $s == tsx ]] && name=ts-express
+    echo "| W1 echo, 64 conns, 64 sessions | $name | $(rps w1-$s) | $(pct w1-$s 50) | $(pct w1-$s 99) | non-2xx: $(non2xx w1-$s || true) |"
   done
   for s in mcpx ts; do
     echo "| W2 ping idle, 32 sessions | $s | $(rps w2-idle-$s) | $(pct w2-idle-$s 50) | $(pct w2-idle-$s 99) | |"
@@ -142,8 +148,9 @@ report=$tmp/report.md
   echo "| mcpx (cap $W3_SESSIONS, idle expiry 30 s) | $m_sessions | $(awk -v n="$m_sessions" -v s="$m_secs" 'BEGIN {printf "%.0f (cap reached in %s s)", n/s, s}') | $((m_rss0/1024)) MiB | $((m_rss1/1024)) MiB | $(awk -v a="$m_rss0" -v b="$m_rss1" -v n="$m_sessions" 'BEGIN {if (n>0) printf "%.2f KiB", (b-a)/n; else print "n/a"}') | $((m_rss2/1024)) MiB ($m_left sessions left) |"
   echo "| TypeScript SDK (no cap, no expiry) | $t_sessions | $(awk -v n="$t_sessions" -v s="$t_secs" 'BEGIN {printf "%.0f (%s s window)", n/s, s}') | $((t_rss0/1024)) MiB | $((t_rss1/1024)) MiB | $(awk -v a="$t_rss0" -v b="$t_rss1" -v n="$t_sessions" 'BEGIN {if (n>0) printf "%.2f KiB", (b-a)/n; else print "n/a"}') | never expires |"
   echo
-  w1m=$(rps w1-mcpx); w1n=$(rps w1-nginx); w1t=$(rps w1-ts)
-  echo "Ratios: W1 mcpx/nginx $(ratio "$w1m" "$w1n") (target >= 0.5), mcpx/TS $(ratio "$w1m" "$w1t") (target >= 30);" \
+  w1m=$(rps w1-mcpx); w1n=$(rps w1-nginx); w1t=$(rps w1-ts); w1x=$(rps w1-tsx)
+  echo "Ratios: W1 mcpx/nginx $(ratio "$w1m" "$w1n") (target >= 0.5), mcpx/TS $(ratio "$w1m" "$w1t") on node:http," \
+       "$(ratio "$w1m" "$w1x") on express (target >= 30); TS express/node:http $(ratio "$w1x" "$w1t");" \
        "W2 mcpx loaded/idle ping p99 $(ratio "$(pct w2-load-mcpx 99)" "$(pct w2-idle-mcpx 99)") (target <= 3), TS $(ratio "$(pct w2-load-ts 99)" "$(pct w2-idle-ts 99)")."
 } >"$report"
 cat "$report"
@@ -155,6 +162,10 @@ if [[ "${WRITE_DOCS:-1}" == 1 ]]; then
     echo "2-core machine, so compare rows of the same run, not runs."
     echo
     cat "$report"
-    [[ -f docs/directory-bench.md ]] && { echo; cat docs/directory-bench.md; }
+    # Tables other scripts own: bench/directory.sh, and bench/scaling.sh's
+    # output kept by hand in docs/scaling.md (it needs a many-core machine).
+    for part in docs/directory-bench.md docs/scaling.md; do
+      [[ -f $part ]] && { echo; cat "$part"; }
+    done
   } >docs/benchmarks.md
 fi

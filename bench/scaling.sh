@@ -5,6 +5,8 @@
 # gets the other half of the cores. Then W2 isolation. Prints markdown.
 #
 # Usage: bench/scaling.sh      (needs a release build; meant for >= 8 cores)
+#        Save its output as docs/scaling.md: bench/load.sh appends that file to
+#        docs/benchmarks.md.
 # Env:   BUILD=build/release, DURATION=5, CONNS=256, WRK=wrk, NGINX=nginx
 set -euo pipefail
 cd "$(dirname "$0")/.."
