@@ -1,5 +1,6 @@
 #include "engine/session_directory.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace mcpx::engine {
@@ -35,6 +36,15 @@ SessionDirectory::Table::locked_table SessionDirectory::LockShard(Shard& shard) 
   return locked;
 }
 
+void SessionDirectory::Added(Shard& shard) {
+  const std::ptrdiff_t n = shard.count.fetch_add(1, std::memory_order_relaxed) + 1;
+  const std::size_t hp = shard.table.hashpower();
+  // Capacity from the hashpower read here: a concurrent grower has either
+  // finished (larger hp, no action) or rehash(hp + 1) finds it done.
+  const auto capacity = static_cast<std::ptrdiff_t>(std::size_t{Table::slot_per_bucket()} << hp);
+  if (n > capacity / 4 * 3) shard.table.rehash(hp + 1);
+}
+
 bool SessionDirectory::ReserveSlot() {
   std::size_t current = size_.load(std::memory_order_relaxed);
   do {
@@ -47,7 +57,11 @@ SessionDirectory::InsertResult SessionDirectory::Insert(SessionPtr session) {
   if (!SessionKey::Fits(session->id())) return InsertResult::kBadId;
   if (!ReserveSlot()) return InsertResult::kFull;
   const SessionKey key(session->id());
-  if (ShardFor(key).table.insert(key, std::move(session))) return InsertResult::kInserted;
+  Shard& shard = ShardFor(key);
+  if (shard.table.insert(key, std::move(session))) {
+    Added(shard);
+    return InsertResult::kInserted;
+  }
   ReleaseSlot();
   return InsertResult::kDuplicate;
 }
@@ -58,15 +72,19 @@ SessionPtr SessionDirectory::GetOrCreate(std::string_view id,
   if (SessionPtr found = Find(id)) return found;
   if (!ReserveSlot()) return nullptr;
   const SessionKey key(id);
+  Shard& shard = ShardFor(key);
   SessionPtr existing, made;
-  const bool inserted = ShardFor(key).table.uprase_fn(
+  const bool inserted = shard.table.uprase_fn(
       key,
       [&](SessionPtr& present) {
         existing = present;
         return false;  // keep it
       },
       LazySession{make, &made});
-  if (inserted) return made;
+  if (inserted) {
+    Added(shard);
+    return made;
+  }
   ReleaseSlot();
   return existing;
 }
@@ -82,13 +100,15 @@ SessionPtr SessionDirectory::Find(std::string_view id) const {
 SessionPtr SessionDirectory::Remove(std::string_view id) {
   if (!SessionKey::Fits(id)) return nullptr;
   const SessionKey key(id);
+  Shard& shard = ShardFor(key);
   SessionPtr out;
-  if (!ShardFor(key).table.erase_fn(key, [&](SessionPtr& s) {
+  if (!shard.table.erase_fn(key, [&](SessionPtr& s) {
         out = std::move(s);
         return true;  // erase
       })) {
     return nullptr;
   }
+  shard.count.fetch_sub(1, std::memory_order_relaxed);
   ReleaseSlot();
   return out;
 }
@@ -102,13 +122,26 @@ std::vector<SessionPtr> SessionDirectory::RemoveIf(
       if (expired(*it->second)) {
         out.push_back(std::move(it->second));
         it = locked.erase(it);
+        shard.count.fetch_sub(1, std::memory_order_relaxed);
         ReleaseSlot();
       } else {
         ++it;
       }
     }
+    // Below 1/8 full: shrink to at most half full (never below the start).
+    // (An insert still between table and counter is missed: harmless.)
+    const auto n = static_cast<std::size_t>(shard.count.load(std::memory_order_relaxed));
+    if (locked.capacity() > Shard::kInitialSlots && n < locked.capacity() / 8) {
+      locked.reserve(std::max(2 * n, Shard::kInitialSlots));
+    }
   }
   return out;
+}
+
+std::size_t SessionDirectory::table_slots() const {
+  std::size_t slots = 0;
+  for (const Shard& shard : shards_) slots += shard.table.capacity();
+  return slots;
 }
 
 std::vector<SessionPtr> SessionDirectory::Snapshot() const {

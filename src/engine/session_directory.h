@@ -6,6 +6,12 @@
 // lock one shard at a time, so lookups elsewhere never wait for them. The
 // measurements behind this choice are in docs/decisions.md.
 //
+// Shards keep their load factor between 1/8 and 3/4: a shard doubles once it
+// is three quarters full (libcuckoo alone grows only when an insert finds no
+// cuckoo path, near full, where every insert first searches for one), and a
+// sweep that leaves a shard below 1/8 shrinks it, so memory returns after a
+// mass expiry.
+//
 // Thread safety: safe for concurrent use. Locks are held only for the table
 // operation itself; callers receive shared_ptrs and act on sessions after
 // every lock is released. The size is an atomic counter, so the cap is
@@ -46,7 +52,11 @@ class SessionKey {
   }
   std::string_view view() const { return {data_, size_}; }
 
-  friend bool operator==(const SessionKey& a, const SessionKey& b) { return a.view() == b.view(); }
+  // Bytes past size_ are zero, so whole arrays compare: a fixed-size compare
+  // the compiler inlines, no call.
+  friend bool operator==(const SessionKey& a, const SessionKey& b) {
+    return a.size_ == b.size_ && std::memcmp(a.data_, b.data_, kMaxLength) == 0;
+  }
   // Hashed once, when the key is made: the shard and the table both use it.
   std::size_t hash() const { return hash_; }
   struct Hash {
@@ -84,6 +94,8 @@ class SessionDirectory {
 
   std::size_t size() const { return size_.load(std::memory_order_relaxed); }
   std::size_t capacity() const { return capacity_; }
+  // Slots allocated over all shards (the tables' capacity, not the cap).
+  std::size_t table_slots() const;
   // Nanoseconds whole-shard walks (sweeps, snapshots) waited to lock a shard
   // that lookups or writers were using: the directory's contention indicator.
   std::uint64_t contended() const { return contended_ns_.load(std::memory_order_relaxed); }
@@ -95,9 +107,15 @@ class SessionDirectory {
     // libcuckoo preallocates 256k slots by default; shards start small and grow.
     static constexpr std::size_t kInitialSlots = 64;
     mutable Table table;
+    // Sessions in this shard. On its own cache line: written by inserts and
+    // removes, while `table`'s header is read by every lookup. Signed: a
+    // remove may count down before the racing insert of the same id counts up.
+    alignas(64) std::atomic<std::ptrdiff_t> count{0};
   };
 
   Shard& ShardFor(const SessionKey& key) const;
+  // Bookkeeping after an insert into `shard`: grows it past 3/4 full.
+  static void Added(Shard& shard);
   // Locks one shard for a walk, counting the time spent waiting.
   Table::locked_table LockShard(Shard& shard) const;
   bool ReserveSlot();

@@ -89,6 +89,28 @@ TEST(SessionDirectoryConcurrency, GetOrCreateIsAtomic) {
   for (int t = 1; t < kThreads; ++t) EXPECT_EQ(seen[t], seen[0]);
 }
 
+// Shards stay at most 3/4 full as they grow, and a sweep that empties them
+// gives the slots back.
+TEST(SessionDirectory, TablesGrowEarlyAndShrinkAfterASweep) {
+  SessionDirectory dir(100000);
+  const std::size_t empty = dir.table_slots();
+  constexpr int kSessions = 20000;
+  for (int i = 0; i < kSessions; ++i) {
+    ASSERT_EQ(dir.Insert(MakeSession("g" + std::to_string(i))), SessionDirectory::InsertResult::kInserted);
+  }
+  EXPECT_GE(3 * dir.table_slots(), 4u * kSessions);  // load <= 3/4
+  for (int i = 0; i < kSessions; i += 97) ASSERT_NE(dir.Find("g" + std::to_string(i)), nullptr);
+  // Half expire: still within bounds, every survivor found.
+  dir.RemoveIf([](const Session& s) { return std::stoi(s.id().substr(1)) % 2 == 0; });
+  EXPECT_EQ(dir.size(), kSessions / 2u);
+  for (int i = 1; i < kSessions; i += 2) ASSERT_NE(dir.Find("g" + std::to_string(i)), nullptr);
+  // All expire: back to the starting size.
+  dir.RemoveIf([](const Session&) { return true; });
+  EXPECT_EQ(dir.size(), 0u);
+  EXPECT_EQ(dir.table_slots(), empty);
+  EXPECT_EQ(dir.Insert(MakeSession("again")), SessionDirectory::InsertResult::kInserted);
+}
+
 // Readers, writers and removers on overlapping ids: no lost updates to the
 // size counter and no torn lookups (checked under TSan).
 TEST(SessionDirectoryConcurrency, MixedChurnKeepsCountConsistent) {
