@@ -21,9 +21,9 @@ struct LazySession {
 
 SessionDirectory::SessionDirectory(std::size_t capacity) : capacity_(capacity) {}
 
-SessionDirectory::Shard& SessionDirectory::ShardFor(const SessionKey& key) const {
+SessionDirectory::Shard& SessionDirectory::ShardFor(const KeyProbe& probe) const {
   // High bits pick the shard; the table inside uses the low bits.
-  return shards_[(key.hash() >> 58) % kShards];
+  return shards_[(probe.hash >> 58) % kShards];
 }
 
 SessionDirectory::Table::locked_table SessionDirectory::LockShard(Shard& shard) const {
@@ -56,9 +56,9 @@ bool SessionDirectory::ReserveSlot() {
 SessionDirectory::InsertResult SessionDirectory::Insert(SessionPtr session) {
   if (!SessionKey::Fits(session->id())) return InsertResult::kBadId;
   if (!ReserveSlot()) return InsertResult::kFull;
-  const SessionKey key(session->id());
-  Shard& shard = ShardFor(key);
-  if (shard.table.insert(key, std::move(session))) {
+  const KeyProbe probe(session->id());
+  Shard& shard = ShardFor(probe);
+  if (shard.table.insert(probe.key, std::move(session))) {
     Added(shard);
     return InsertResult::kInserted;
   }
@@ -71,11 +71,11 @@ SessionPtr SessionDirectory::GetOrCreate(std::string_view id,
   if (!SessionKey::Fits(id)) return nullptr;
   if (SessionPtr found = Find(id)) return found;
   if (!ReserveSlot()) return nullptr;
-  const SessionKey key(id);
-  Shard& shard = ShardFor(key);
+  const KeyProbe probe(id);
+  Shard& shard = ShardFor(probe);
   SessionPtr existing, made;
   const bool inserted = shard.table.uprase_fn(
-      key,
+      probe.key,
       [&](SessionPtr& present) {
         existing = present;
         return false;  // keep it
@@ -91,18 +91,18 @@ SessionPtr SessionDirectory::GetOrCreate(std::string_view id,
 
 SessionPtr SessionDirectory::Find(std::string_view id) const {
   if (!SessionKey::Fits(id)) return nullptr;
-  const SessionKey key(id);
+  const KeyProbe probe(id);
   SessionPtr out;
-  ShardFor(key).table.find_fn(key, [&](const SessionPtr& s) { out = s; });
+  ShardFor(probe).table.find_fn(probe, [&](const SessionPtr& s) { out = s; });
   return out;
 }
 
 SessionPtr SessionDirectory::Remove(std::string_view id) {
   if (!SessionKey::Fits(id)) return nullptr;
-  const SessionKey key(id);
-  Shard& shard = ShardFor(key);
+  const KeyProbe probe(id);
+  Shard& shard = ShardFor(probe);
   SessionPtr out;
-  if (!shard.table.erase_fn(key, [&](SessionPtr& s) {
+  if (!shard.table.erase_fn(probe, [&](SessionPtr& s) {
         out = std::move(s);
         return true;  // erase
       })) {

@@ -32,41 +32,55 @@
 
 #include <libcuckoo/cuckoohash_map.hh>
 
-#include "absl/hash/hash.h"
 #include "engine/session.h"
 
 namespace mcpx::engine {
 
 // A session id held inline in the table's slot (no heap string), so that a
-// lookup compares keys in the cache line it already loaded. Engine ids are 32
-// hex digits; longer ids can never name a session.
+// lookup compares keys in the cache line it already loaded. Zero-padded, with
+// no length byte: ids are visible ASCII (MCP's rule for session ids), so they
+// hold no NUL and the length is implied. A slot is then 48 bytes, as small as
+// one keyed by std::string. Engine ids are 32 hex digits; longer ids, and ids
+// with a NUL byte, can never name a session.
 class SessionKey {
  public:
   static constexpr std::size_t kMaxLength = 32;
-  static bool Fits(std::string_view id) { return id.size() <= kMaxLength; }
+  static bool Fits(std::string_view id) {
+    return id.size() <= kMaxLength && id.find('\0') == std::string_view::npos;
+  }
+  static std::size_t HashOf(std::string_view id) { return std::hash<std::string_view>{}(id); }
 
   // Requires Fits(id).
-  explicit SessionKey(std::string_view id) : size_(static_cast<std::uint8_t>(id.size())) {
-    std::memcpy(data_, id.data(), id.size());
-    hash_ = absl::Hash<std::string_view>{}(view());
-  }
-  std::string_view view() const { return {data_, size_}; }
+  explicit SessionKey(std::string_view id) { std::memcpy(data_, id.data(), id.size()); }
+  std::string_view view() const { return {data_, ::strnlen(data_, kMaxLength)}; }
 
-  // Bytes past size_ are zero, so whole arrays compare: a fixed-size compare
-  // the compiler inlines, no call.
+  // Whole zero-padded arrays compare: a fixed-size compare the compiler
+  // inlines, no call.
   friend bool operator==(const SessionKey& a, const SessionKey& b) {
-    return a.size_ == b.size_ && std::memcmp(a.data_, b.data_, kMaxLength) == 0;
+    return std::memcmp(a.data_, b.data_, kMaxLength) == 0;
   }
-  // Hashed once, when the key is made: the shard and the table both use it.
-  std::size_t hash() const { return hash_; }
-  struct Hash {
-    std::size_t operator()(const SessionKey& key) const { return key.hash_; }
-  };
 
  private:
-  std::size_t hash_;
   char data_[kMaxLength] = {};
-  std::uint8_t size_;
+};
+
+// What lookups pass to the table: the key and its hash, computed once for both
+// the shard pick and the table (stored keys are hashed again only when the
+// table moves them).
+struct KeyProbe {
+  explicit KeyProbe(std::string_view id) : key(id), hash(SessionKey::HashOf(id)) {}
+  SessionKey key;
+  std::size_t hash;
+};
+
+struct KeyHash {
+  std::size_t operator()(const SessionKey& k) const { return SessionKey::HashOf(k.view()); }
+  std::size_t operator()(const KeyProbe& p) const { return p.hash; }
+};
+
+struct KeyEqual {
+  bool operator()(const SessionKey& a, const SessionKey& b) const { return a == b; }
+  bool operator()(const SessionKey& a, const KeyProbe& b) const { return a == b.key; }
 };
 
 class SessionDirectory {
@@ -76,11 +90,11 @@ class SessionDirectory {
   explicit SessionDirectory(std::size_t capacity);
 
   enum class InsertResult { kInserted, kFull, kDuplicate, kBadId };
-  // Adds `session` unless the directory is at capacity, the id exists or is
-  // longer than SessionKey::kMaxLength.
+  // Adds `session` unless the directory is at capacity, the id exists or
+  // cannot be a key (SessionKey::Fits).
   InsertResult Insert(SessionPtr session);
   // Returns the session for `id`, creating it with `make` if absent; null when
-  // the directory is full or the id too long. Atomic: concurrent callers get
+  // the directory is full or the id cannot be a key. Atomic: concurrent callers get
   // the same session, and `make` runs once, under the table's bucket locks
   // (it must not use the directory).
   SessionPtr GetOrCreate(std::string_view id, const std::function<SessionPtr()>& make);
@@ -101,7 +115,7 @@ class SessionDirectory {
   std::uint64_t contended() const { return contended_ns_.load(std::memory_order_relaxed); }
 
  private:
-  using Table = libcuckoo::cuckoohash_map<SessionKey, SessionPtr, SessionKey::Hash>;
+  using Table = libcuckoo::cuckoohash_map<SessionKey, SessionPtr, KeyHash, KeyEqual>;
   struct alignas(64) Shard {
     Shard() : table(kInitialSlots) {}
     // libcuckoo preallocates 256k slots by default; shards start small and grow.
@@ -113,7 +127,7 @@ class SessionDirectory {
     alignas(64) std::atomic<std::ptrdiff_t> count{0};
   };
 
-  Shard& ShardFor(const SessionKey& key) const;
+  Shard& ShardFor(const KeyProbe& probe) const;
   // Bookkeeping after an insert into `shard`: grows it past 3/4 full.
   static void Added(Shard& shard);
   // Locks one shard for a walk, counting the time spent waiting.

@@ -51,6 +51,18 @@ TEST(SessionDirectory, IdsLongerThanAKeyAreRefused) {
   EXPECT_EQ(dir.Find(too_long), nullptr);  // not a prefix match
   EXPECT_EQ(dir.Remove(too_long), nullptr);
   EXPECT_EQ(dir.size(), 1u);
+
+  // Keys are zero-padded: an id with a NUL is refused, so "ab" and "ab\0"
+  // can never be confused, and ids of every length up to the maximum differ.
+  const std::string with_nul("ab\0", 3);
+  EXPECT_EQ(dir.Insert(MakeSession(with_nul)), SessionDirectory::InsertResult::kBadId);
+  EXPECT_EQ(dir.Insert(MakeSession("ab")), SessionDirectory::InsertResult::kInserted);
+  EXPECT_EQ(dir.Find(with_nul), nullptr);
+  EXPECT_EQ(dir.GetOrCreate(with_nul, [] { return MakeSession("x"); }), nullptr);
+  EXPECT_EQ(dir.Find("ab")->id(), "ab");
+  EXPECT_EQ(dir.Find("a"), nullptr);
+  EXPECT_EQ(dir.Find(std::string(SessionKey::kMaxLength - 1, 'a')), nullptr);
+  EXPECT_EQ(dir.size(), 2u);
 }
 
 TEST(SessionDirectory, RemoveIfTakesOnlyMatching) {
