@@ -32,13 +32,19 @@ void AppendJson(std::string& out, const T& v) {
   }
 }
 
+// Appends `,"name":` and the JSON text of `v`.
+template <typename T>
+void AppendMember(std::string& out, std::string_view name, const T& v) {
+  out.append(",\"").append(name).append("\":");
+  AppendJson(out, v);
+}
+
 // The envelope is written by hand around the serialized parts, so the result
 // (or params) is never deep-copied into a temporary object.
-std::string Envelope(const json::value& id) {
+std::string Envelope() {
   std::string out;
   out.reserve(128);
-  out.append(R"({"jsonrpc":"2.0","id":)");
-  AppendJson(out, id);
+  out.append(R"({"jsonrpc":"2.0")");
   return out;
 }
 
@@ -132,46 +138,38 @@ ParseOutcome Classify(json::value value) {
 std::string IdKey(const json::value& id) { return json::serialize(id); }
 
 std::string SerializeResult(const json::value& id, const json::value& result) {
-  std::string out = Envelope(id);
-  out.append(R"(,"result":)");
-  AppendJson(out, result);
+  std::string out = Envelope();
+  AppendMember(out, "id", id);
+  AppendMember(out, "result", result);
   out.push_back('}');
   return out;
 }
 
 std::string SerializeError(const json::value& id, int code, std::string_view message,
                            const json::value& data) {
-  std::string out = Envelope(id);
-  out.append(R"(,"error":{"code":)");
-  out.append(std::to_string(code));
-  out.append(R"(,"message":)");
-  AppendJson(out, message);
-  if (!data.is_null()) {
-    out.append(R"(,"data":)");
-    AppendJson(out, data);
-  }
+  std::string out = Envelope();
+  AppendMember(out, "id", id);
+  out.append(R"(,"error":{"code":)").append(std::to_string(code));
+  AppendMember(out, "message", message);
+  if (!data.is_null()) AppendMember(out, "data", data);
   out.append("}}");
   return out;
 }
 
 std::string SerializeNotification(std::string_view method, const json::object& params) {
-  std::string out = R"({"jsonrpc":"2.0","method":)";
-  AppendJson(out, method);
-  if (!params.empty()) {
-    out.append(R"(,"params":)");
-    AppendJson(out, params);
-  }
+  std::string out = Envelope();
+  AppendMember(out, "method", method);
+  if (!params.empty()) AppendMember(out, "params", params);
   out.push_back('}');
   return out;
 }
 
 std::string SerializeRequest(const json::value& id, std::string_view method,
                              const json::object& params) {
-  std::string out = Envelope(id);
-  out.append(R"(,"method":)");
-  AppendJson(out, method);
-  out.append(R"(,"params":)");
-  AppendJson(out, params);
+  std::string out = Envelope();
+  AppendMember(out, "id", id);
+  AppendMember(out, "method", method);
+  AppendMember(out, "params", params);
   out.push_back('}');
   return out;
 }
