@@ -358,23 +358,23 @@ TEST_F(HttpTransportTest, VanishedClientsAreCleanedUp) {
   EXPECT_EQ(Post(c, sid, R"({"jsonrpc":"2.0","id":10,"method":"ping"})").status, 200);
 }
 
+// True when the server ends `c` (end of stream) within `limit`.
+bool ClosedWithin(HttpClient& c, std::chrono::milliseconds limit) {
+  const auto start = std::chrono::steady_clock::now();
+  c.ReadUntil("never sent", limit);  // returns early only at end of stream
+  return std::chrono::steady_clock::now() - start < limit;
+}
+
 // Connection deadlines are stored per phase and checked by one timer per
-// connection: an idle connection and a half-sent request are closed, while
-// a connection in steady use outlives its idle timeout many times over.
-TEST_F(HttpTransportTest, DeadlinesCloseIdleAndStalledConnectionsOnly) {
+// connection: an idle connection is closed, while a connection in steady use
+// outlives its idle timeout many times over.
+TEST_F(HttpTransportTest, DeadlinesCloseIdleConnectionsButNotBusyOnes) {
   Start({}, {.read_timeout = 10s, .idle_timeout = 300ms, .write_timeout = 10s});
-  const auto closed_within = [](HttpClient& c, std::chrono::milliseconds limit) {
-    const auto start = std::chrono::steady_clock::now();
-    c.ReadUntil("never sent", limit);  // returns early only at end of stream
-    return std::chrono::steady_clock::now() - start < limit;
-  };
   HttpClient busy(port_);
   const std::string sid = Initialize(busy);
   const std::int64_t base = Metric("mcpx_http_connections");
 
   HttpClient idle(port_);
-  HttpClient stalled(port_);
-  stalled.SendRaw("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le");
   // The busy connection sends a request every 100 ms for 1.2 s: four times
   // its idle timeout, never idle for as long as one.
   for (int i = 0; i < 12; ++i) {
@@ -382,14 +382,34 @@ TEST_F(HttpTransportTest, DeadlinesCloseIdleAndStalledConnectionsOnly) {
     ASSERT_EQ(Post(busy, sid, R"({"jsonrpc":"2.0","id":)" + std::to_string(100 + i) + R"(,"method":"ping"})").status,
               200);
   }
-  EXPECT_TRUE(closed_within(idle, 5s));
-  EXPECT_TRUE(closed_within(stalled, 5s));
+  EXPECT_TRUE(ClosedWithin(idle, 5s));
   std::int64_t now = -1;
   for (int i = 0; i < 500 && now != base; ++i) {
     now = Metric("mcpx_http_connections");
     if (now != base) std::this_thread::sleep_for(10ms);
   }
   EXPECT_EQ(now, base);
+}
+
+// Once a request's first bytes arrive, the rest must follow within the read
+// timeout, however long the idle timeout: a client dribbling a request
+// (slowloris) is cut off. A request that arrives in pieces in time is served.
+TEST_F(HttpTransportTest, ARequestMustArriveWithinTheReadTimeout) {
+  Start({}, {.read_timeout = 300ms, .idle_timeout = 20s, .write_timeout = 20s});
+  HttpClient c(port_);
+  const std::string sid = Initialize(c);
+  const std::string ping = HttpClient::Build("POST", "/mcp", R"({"jsonrpc":"2.0","id":7,"method":"ping"})",
+                                             Headers(sid));
+  c.SendRaw(ping.substr(0, 40));
+  std::this_thread::sleep_for(50ms);
+  c.SendRaw(ping.substr(40));
+  EXPECT_EQ(c.Read().status, 200);
+
+  HttpClient stalled(port_);
+  stalled.SendRaw("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le");
+  EXPECT_TRUE(ClosedWithin(stalled, 5s));
+  HttpClient quiet(port_);  // sends nothing: the idle timeout (20 s) applies
+  EXPECT_FALSE(ClosedWithin(quiet, 1s));
 }
 
 TEST_F(HttpTransportTest, SessionCapAnswers503WithRetryAfter) {

@@ -8,6 +8,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/read.hpp>
 
 #include "mcpx/error.h"
@@ -234,10 +235,41 @@ void Connection::ReadRequest() {
   parser_.emplace();
   parser_->body_limit(shared_->options.max_body_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(shared_->options.max_header_bytes));
-  SetDeadline(buffer_.size() > 0 ? shared_->options.read_timeout : shared_->options.idle_timeout);
+  if (buffer_.size() > 0) {  // pipelined: the request has begun
+    SetDeadline(shared_->options.read_timeout);
+    ReadRest();
+    return;
+  }
+  SetDeadline(shared_->options.idle_timeout);
+  // A plain read for the first bytes (no syscall until the socket is readable:
+  // the last read drained it), so that the read timeout can start with them.
+  socket_.async_read_some(buffer_.prepare(boost::beast::read_size(buffer_, 65536)),
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                            self->OnFirstBytes(ec, n);
+                          });
+}
+
+void Connection::OnFirstBytes(boost::system::error_code ec, std::size_t n) {
+  if (ec) return OnRead(ec);
+  buffer_.commit(n);
+  SetDeadline(shared_->options.read_timeout);
+  ReadRest();
+}
+
+void Connection::ReadRest() {
+  // Most requests arrive whole: parse what is buffered here, and go back to
+  // the socket only for the rest.
+  boost::beast::error_code ec;
+  while (!parser_->is_done() && buffer_.size() > 0) {
+    const std::size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec || used == 0) break;
+  }
+  if (ec == beast_http::error::need_more) ec = {};
+  if (ec || parser_->is_done()) return OnRead(ec);
   beast_http::async_read(socket_, buffer_, *parser_,
-                         [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                           self->OnRead(ec);
+                         [self = shared_from_this()](boost::system::error_code rec, std::size_t) {
+                           self->OnRead(rec);
                          });
 }
 

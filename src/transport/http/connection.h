@@ -68,7 +68,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   using Request = beast_http::request<beast_http::string_body>;
 
+  // Waits for a request under the idle timeout; once its first bytes are
+  // here, the rest must arrive within the read timeout (a client dribbling a
+  // request slowly holds the connection no longer than that).
   void ReadRequest();
+  void OnFirstBytes(boost::system::error_code ec, std::size_t n);
+  void ReadRest();
   void OnRead(boost::system::error_code ec);
   void Route();
   void HandlePost();
