@@ -108,8 +108,7 @@ SessionPtr SessionDirectory::Remove(std::string_view id) {
       })) {
     return nullptr;
   }
-  shard.count.fetch_sub(1, std::memory_order_relaxed);
-  ReleaseSlot();
+  Removed(shard);
   return out;
 }
 
@@ -122,8 +121,7 @@ std::vector<SessionPtr> SessionDirectory::RemoveIf(
       if (expired(*it->second)) {
         out.push_back(std::move(it->second));
         it = locked.erase(it);
-        shard.count.fetch_sub(1, std::memory_order_relaxed);
-        ReleaseSlot();
+        Removed(shard);
       } else {
         ++it;
       }

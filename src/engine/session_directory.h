@@ -130,6 +130,11 @@ class SessionDirectory {
   Shard& ShardFor(const KeyProbe& probe) const;
   // Bookkeeping after an insert into `shard`: grows it past 3/4 full.
   static void Added(Shard& shard);
+  // Bookkeeping after a remove from `shard`.
+  void Removed(Shard& shard) {
+    shard.count.fetch_sub(1, std::memory_order_relaxed);
+    ReleaseSlot();
+  }
   // Locks one shard for a walk, counting the time spent waiting.
   Table::locked_table LockShard(Shard& shard) const;
   bool ReserveSlot();

@@ -26,6 +26,28 @@ std::int64_t NowMs() {
       .count();
 }
 
+void AppendNumber(std::string& out, std::size_t n) {
+  char digits[24];
+  out.append(digits, static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, n).ptr - digits));
+}
+
+// A response head is AppendStatusLine, "Name: value\r\n" lines, EndHead.
+void AppendStatusLine(std::string& out, status st) {
+  out.append("HTTP/1.1 ");
+  AppendNumber(out, static_cast<unsigned>(st));
+  out.append(" ").append(beast_http::obsolete_reason(st)).append("\r\n");
+}
+
+void AppendSessionHeader(std::string& out, std::string_view id) {
+  out.append(kSessionHeader).append(": ").append(id).append("\r\n");
+}
+
+// Keep-alive is HTTP/1.1's default: only its absence is said.
+void EndHead(std::string& out, bool keep_alive) {
+  if (!keep_alive) out.append("Connection: close\r\n");
+  out.append("\r\n");
+}
+
 std::string Chunk(std::string_view data) {
   char size[20];
   const int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
@@ -434,8 +456,8 @@ void Connection::HandleInitialize(protocol::Message& message) {
             "Retry-After: 5\r\n");
     return;
   }
-  std::string session_header(kSessionHeader);
-  session_header.append(": ").append(session->id()).append("\r\n");
+  std::string session_header;
+  AppendSessionHeader(session_header, session->id());
   Respond(status::ok, "application/json",
           protocol::SerializeResult(message.id, engine.InitializeResult(*session)), session_header);
 }
@@ -481,22 +503,14 @@ void Connection::Respond(status st, std::string_view content_type, std::string b
                          std::string_view extra_headers) {
   if (closed_) return;
   waiting_ = false;
-  const unsigned code = static_cast<unsigned>(st);
-  if (code >= 400) shared_->engine.metrics().http_errors.Add();
-  char digits[24];
-  const auto append_number = [&](std::size_t n) {
-    head_.append(digits, static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, n).ptr - digits));
-  };
+  if (static_cast<unsigned>(st) >= 400) shared_->engine.metrics().http_errors.Add();
   head_.clear();
-  head_.append("HTTP/1.1 ");
-  append_number(code);
-  head_.append(" ").append(beast_http::obsolete_reason(st)).append("\r\n");
+  AppendStatusLine(head_, st);
   if (!content_type.empty()) head_.append("Content-Type: ").append(content_type).append("\r\n");
   head_.append("Content-Length: ");
-  append_number(body.size());
+  AppendNumber(head_, body.size());
   head_.append("\r\n").append(extra_headers);
-  if (!keep_alive_) head_.append("Connection: close\r\n");
-  head_.append("\r\n");
+  EndHead(head_, keep_alive_);
   body_ = std::move(body);
   SetDeadline(shared_->options.write_timeout);
   const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
@@ -578,12 +592,12 @@ void Connection::StartSse(const std::shared_ptr<SseStream>& stream, std::optiona
   shared_->engine.metrics().sse_streams.Add(1);
   sse_end_ = false;
   sse_queue_.clear();
-  std::string head =
-      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-      "Transfer-Encoding: chunked\r\n";
-  if (session_) head.append(kSessionHeader).append(": ").append(session_->id()).append("\r\n");
-  head.append(keep_alive_ ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
-  sse_out_ = head + Chunk(stream->PrimingFrame(*cursor, shared_->options.sse_retry_ms));
+  sse_out_.clear();
+  AppendStatusLine(sse_out_, status::ok);
+  sse_out_.append("Content-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n");
+  if (session_) AppendSessionHeader(sse_out_, session_->id());
+  EndHead(sse_out_, keep_alive_);
+  sse_out_.append(Chunk(stream->PrimingFrame(*cursor, shared_->options.sse_retry_ms)));
   sse_writing_ = true;
   sse_in_flight_ = 0;
   write_started_ms_ = NowMs();
