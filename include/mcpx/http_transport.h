@@ -25,6 +25,10 @@
 namespace mcpx {
 
 class Server;
+class HttpTransport;
+namespace transport::http {
+void AdoptConnection(HttpTransport& transport, int fd);  // tests and fuzzing
+}
 
 struct HttpOptions {
   std::string host = "127.0.0.1";
@@ -72,6 +76,7 @@ class HttpTransport {
   class Impl;
 
  private:
+  friend void transport::http::AdoptConnection(HttpTransport& transport, int fd);
   std::shared_ptr<Impl> impl_;
 };
 

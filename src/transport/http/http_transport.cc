@@ -1,10 +1,13 @@
 #include "mcpx/http_transport.h"
 
+#include <unistd.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 
 #include "engine/engine.h"
 #include "mcpx/server.h"
+#include "transport/http/adopt.h"
 #include "transport/http/connection.h"
 
 namespace mcpx {
@@ -33,6 +36,17 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
         HostPolicy(options_.host, port, options_.allowed_hosts, options_.allowed_origins));
     net::post(acceptor_.get_executor(), [self = shared_from_this()] { self->Accept(); });
     return port;
+  }
+
+  void Adopt(int fd) {
+    tcp::socket socket(engine_.NextIo());
+    boost::system::error_code ec;
+    socket.assign(tcp::v4(), fd, ec);
+    if (ec) {
+      ::close(fd);
+      return;
+    }
+    std::make_shared<Connection>(std::move(socket), shared_)->Start();
   }
 
   void Close() {
@@ -75,5 +89,9 @@ HttpTransport::~HttpTransport() { impl_->Close(); }
 std::uint16_t HttpTransport::Listen() { return impl_->Listen(); }
 
 void HttpTransport::Close() { impl_->Close(); }
+
+namespace transport::http {
+void AdoptConnection(HttpTransport& transport, int fd) { transport.impl_->Adopt(fd); }
+}  // namespace transport::http
 
 }  // namespace mcpx
