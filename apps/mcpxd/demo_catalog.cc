@@ -1,6 +1,8 @@
 #include "demo_catalog.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -57,6 +59,7 @@ void Register(Server& server) {
       .execution = Execution::kInline,
       .handler = [](Context&, const json::object& args) {
         const double sum = NumberArg(args, "a") + NumberArg(args, "b");
+        if (!std::isfinite(sum)) return ToolResult::ErrorText("the sum is out of range");
         ToolResult r = ToolResult::Text(json::serialize(json::value(sum)));
         r.structured_content = json::object{{"sum", sum}};
         return r;
@@ -70,7 +73,8 @@ void Register(Server& server) {
       .input_schema = json::parse(R"({"type":"object","properties":{"ms":{"type":"integer",
           "minimum":0,"maximum":60000}},"required":["ms"]})").as_object(),
       .async_handler = [](Context ctx, const json::object& args, Reply<ToolResult> reply) {
-        const auto ms = std::clamp<std::int64_t>(static_cast<std::int64_t>(NumberArg(args, "ms")), 0, 60000);
+        // Clamped as a double first: casting 1e19 to an integer is undefined.
+        const auto ms = static_cast<std::int64_t>(std::clamp(NumberArg(args, "ms"), 0.0, 60000.0));
         ctx.After(std::chrono::milliseconds(ms),
                   [reply, ms] { reply(ToolResult::Text("slept " + std::to_string(ms) + " ms")); });
       },
@@ -83,7 +87,7 @@ void Register(Server& server) {
       .input_schema = json::parse(R"({"type":"object","properties":{"n":{"type":"integer",
           "minimum":0,"maximum":100}},"required":["n"]})").as_object(),
       .async_handler = [](Context ctx, const json::object& args, Reply<ToolResult> reply) {
-        const int n = std::clamp(static_cast<int>(NumberArg(args, "n")), 0, 100);
+        const int n = static_cast<int>(std::clamp(NumberArg(args, "n"), 0.0, 100.0));
         CountdownStep(ctx, n, n, 100, reply);
       },
   });

@@ -36,8 +36,13 @@ struct HttpOptions {
   std::string path = "/mcp";
 
   std::size_t max_body_bytes = 4 << 20;    // larger bodies: 413
-  std::size_t max_header_bytes = 16 << 10; // larger header sections: 431
-  std::size_t max_connections = 20000;     // further connections are closed at once
+  std::size_t max_header_bytes = 16 << 10; // larger header sections (and trailers): 431
+  std::size_t max_header_fields = 100;     // header and trailer fields together; more: 431
+  // Further connections are closed at once. 0: derived from the file
+  // descriptor limit at Listen() (the soft limit raised to the hard one, less
+  // a reserve of 64 for the rest of the process); both are logged.
+  std::size_t max_connections = 0;
+  bool raise_fd_limit = true;              // raise RLIMIT_NOFILE's soft limit at Listen()
 
   // Allowed Host and Origin values. Empty: the bound address and its localhost
   // forms ("127.0.0.1:PORT", "localhost:PORT", "[::1]:PORT" and the same
@@ -54,9 +59,17 @@ struct HttpOptions {
   std::chrono::milliseconds write_timeout = std::chrono::seconds(30);  // a stalled write
   std::chrono::milliseconds keepalive_interval = std::chrono::seconds(15);  // SSE comments
   int sse_retry_ms = 1000;                 // the retry: hint sent to clients
-  std::size_t max_stream_backlog = 1024;   // frames queued per connection before it counts as slow
-  std::size_t event_store_events = 512;    // per session, for resumption
-  std::size_t event_store_bytes = 1 << 20;
+  // Output queued on one connection before its client counts as too slow
+  // and is disconnected (a resumable stream keeps its events in the store).
+  std::size_t max_stream_backlog = 1024;            // frames
+  std::size_t max_stream_backlog_bytes = 4 << 20;   // bytes (one larger frame alone still goes)
+  // Per session, for resumption with Last-Event-ID: the most recent events,
+  // oldest evicted first; an event larger than event_store_bytes is sent but
+  // not kept. All sessions' stores together hold at most
+  // event_store_total_bytes; past it a store evicts its own oldest events.
+  std::size_t event_store_events = 512;
+  std::size_t event_store_bytes = 256 << 10;
+  std::size_t event_store_total_bytes = 256 << 20;
   bool serve_metrics = true;               // GET /metrics
 };
 

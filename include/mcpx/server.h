@@ -39,7 +39,7 @@ struct ServerOptions {
 
   // Threads running network I/O and inline handlers. 0: one.
   std::size_t io_threads = 0;
-  // Threads running pool handlers. 0: the number of hardware threads (at least 2).
+  // Threads running pool handlers. 0: the number of hardware threads (at least 4).
   std::size_t worker_threads = 0;
   // How worker threads give way to the I/O threads when cores are contended,
   // so that CPU-heavy handlers do not delay other sessions' network I/O
@@ -61,6 +61,23 @@ struct ServerOptions {
   std::size_t max_sessions = 10000;
   // Requests a single session may have running at once.
   std::size_t max_inflight_per_session = 256;
+  // Workers a single session's handlers may occupy at once; its further pool
+  // handlers wait in its own queue, so no session can starve the others (a
+  // handler blocked in RequestClientSync holds its worker). 0: a quarter of
+  // worker_threads, at least 1. A stdio session, alone in its transport, has
+  // no such bound.
+  std::size_t max_workers_per_session = 0;
+  // Bytes held for clients, process-wide: request bodies being read, requests
+  // in flight (charged their JSON text size), queued stream output. A request
+  // that would pass it is refused: HTTP 503 with Retry-After while reading a
+  // body, JSON-RPC -32000 once parsed.
+  std::size_t max_buffered_bytes = std::size_t{1} << 30;
+  // Bounds on what a request may make the server keep: its _meta object
+  // (estimated in-memory bytes) and its progress token (bytes); larger ones
+  // are refused with -32602. String ids longer than 256 bytes are refused
+  // with -32600 by the codec.
+  std::size_t max_meta_bytes = 64 << 10;
+  std::size_t max_progress_token_bytes = 256;
   // Resource subscriptions a single session may hold.
   std::size_t max_subscriptions_per_session = 1024;
   // Items per page of the list methods.

@@ -1,5 +1,6 @@
 #include "engine/arguments.h"
 
+#include <cmath>
 #include <string>
 
 #include "mcpx/error.h"
@@ -10,8 +11,11 @@ namespace {
 bool Matches(std::string_view type, const json::value& v) {
   if (type == "string") return v.is_string();
   if (type == "integer") {
+    // A double is an integer when it has no fraction (1e300 is one); it is
+    // never converted to an integer type, which would be undefined behaviour
+    // outside that type's range.
     return v.is_int64() || v.is_uint64() ||
-           (v.is_double() && v.get_double() == static_cast<double>(static_cast<long long>(v.get_double())));
+           (v.is_double() && std::isfinite(v.get_double()) && std::trunc(v.get_double()) == v.get_double());
   }
   if (type == "number") return v.is_number();
   if (type == "boolean") return v.is_bool();

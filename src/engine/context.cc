@@ -1,5 +1,6 @@
 #include "mcpx/context.h"
 
+#include <cmath>
 #include <future>
 
 #include "engine/engine.h"
@@ -20,7 +21,12 @@ const std::string& EmptyString() {
 
 // Integral numbers go out as JSON integers ("3", not "3E0").
 json::value Number(double v) {
-  if (v == static_cast<double>(static_cast<std::int64_t>(v))) return static_cast<std::int64_t>(v);
+  // Only doubles inside int64's range may be converted (anything else is
+  // undefined behaviour); non-finite ones are written as null by the codec.
+  constexpr double kLimit = 9223372036854775808.0;  // 2^63
+  if (std::isfinite(v) && v >= -kLimit && v < kLimit && v == std::trunc(v)) {
+    return static_cast<std::int64_t>(v);
+  }
   return v;
 }
 

@@ -18,6 +18,7 @@
 #include "engine/arguments.h"
 #include "mcpx/error.h"
 #include "observe/log.h"
+#include "protocol/json_walk.h"
 
 namespace mcpx::engine {
 namespace {
@@ -121,11 +122,6 @@ std::uint64_t MicrosSince(std::int64_t started_us) {
   return now > started_us ? static_cast<std::uint64_t>(now - started_us) : 0;
 }
 
-json::object OptionalObjectOrEmpty(const json::object& params, std::string_view key) {
-  const auto* v = params.if_contains(key);
-  return v && v->is_object() ? v->get_object() : json::object();
-}
-
 }  // namespace
 
 bool IsSupportedProtocolVersion(std::string_view version) {
@@ -137,6 +133,7 @@ Engine::Engine(Server& server, ServerOptions options)
     : server_(server),
       options_(std::move(options)),
       now_ms_(SteadyNowMs),
+      buffer_budget_(options_.max_buffered_bytes),
       sessions_(options_.max_sessions),
       ios_(IoContexts(options_.io_threads)),
       sweep_timer_(io()),
@@ -156,7 +153,11 @@ Engine::~Engine() {
 void Engine::Start() {
   if (started_.exchange(true)) return;
   std::size_t workers = options_.worker_threads;
-  if (workers == 0) workers = std::max(2u, std::thread::hardware_concurrency());
+  if (workers == 0) workers = std::max(4u, std::thread::hardware_concurrency());
+  workers_ = workers;
+  workers_per_session_ = options_.max_workers_per_session != 0
+                             ? options_.max_workers_per_session
+                             : std::max<std::size_t>(1, workers / 4);
   pool_work_ = std::make_unique<WorkGuard>(pool_.get_executor());
   for (auto& io : ios_) {
     io_work_.push_back(boost::asio::make_work_guard(*io));
@@ -356,7 +357,25 @@ void Engine::Post(std::function<void()> fn) {
   metrics_.pool_queue_depth.Add(1);
   boost::asio::post(pool_, [this, fn = std::move(fn)] {
     metrics_.pool_queue_depth.Add(-1);
+    metrics_.workers_busy.Add(1);
     fn();
+    metrics_.workers_busy.Add(-1);
+  });
+}
+
+void Engine::PostForSession(const SessionPtr& session, std::function<void()> task) {
+  const std::size_t share = session->worker_share() != 0 ? session->worker_share() : workers_per_session_;
+  if (auto admitted = session->AdmitPoolTask(std::move(task), share)) {
+    RunAdmitted(session, std::move(admitted));
+  }
+}
+
+void Engine::RunAdmitted(const SessionPtr& session, std::function<void()> task) {
+  // When done, the task hands its slot to the session's next queued task,
+  // re-posted so that other sessions' work interleaves.
+  Post([this, session, task = std::move(task)] {
+    task();
+    if (auto next = session->NextPoolTask()) RunAdmitted(session, std::move(next));
   });
 }
 
@@ -515,9 +534,34 @@ void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message
     channel->Send(protocol::SerializeError(message.id, code, text), true);
     return;
   }
-  json::object meta = OptionalObjectOrEmpty(message.params, "_meta");
+  // What the request makes the server keep is bounded: its _meta (moved
+  // out of params, not copied), its progress token, and its bytes in the
+  // process-wide budget for as long as it runs.
+  json::object meta;
+  if (auto* m = message.params.if_contains("_meta"); m && m->is_object()) {
+    if (protocol::ApproxBytes(*m, options_.max_meta_bytes) > options_.max_meta_bytes) {
+      metrics_.limit_refusals.Add();
+      return Refuse(message, *channel, entry->second.id, ErrorCode::kInvalidParams,
+                    "Invalid params: _meta exceeds " + std::to_string(options_.max_meta_bytes) + " bytes");
+    }
+    meta = std::move(m->get_object());
+    if (const auto* token = meta.if_contains("progressToken");
+        token && token->is_string() && token->get_string().size() > options_.max_progress_token_bytes) {
+      metrics_.limit_refusals.Add();
+      return Refuse(message, *channel, entry->second.id, ErrorCode::kInvalidParams,
+                    "Invalid params: progressToken exceeds " +
+                        std::to_string(options_.max_progress_token_bytes) + " bytes");
+    }
+  }
+  ByteLease charge(&buffer_budget_);
+  if (!charge.Resize(message.wire_bytes)) {
+    metrics_.overload_refusals.Add();
+    return Refuse(message, *channel, entry->second.id, ErrorCode::kServerOverloaded,
+                  "Server overloaded: memory budget spent; retry later");
+  }
   auto request = std::make_shared<RequestState>(this, session, message.id, message.method,
                                                 std::move(meta), channel);
+  request->set_charge(std::move(charge));
   if (session) {
     if (!session->RegisterRequest(request->id_key(), request, options_.max_inflight_per_session)) {
       metrics_.CountRequest(entry->second.id, observe::Outcome::kError);
@@ -548,6 +592,12 @@ void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message
   }
 }
 
+void Engine::Refuse(const protocol::Message& message, Channel& channel, observe::MethodId method, int code,
+                    std::string_view text) {
+  metrics_.CountRequest(method, observe::Outcome::kError);
+  channel.Send(protocol::SerializeError(message.id, code, text), true);
+}
+
 void Engine::Run(const std::shared_ptr<RequestState>& request, Execution where,
                  std::function<void(const std::shared_ptr<RequestState>&)> fn) {
   auto task = [this, request, fn = std::move(fn)] {
@@ -566,6 +616,8 @@ void Engine::Run(const std::shared_ptr<RequestState>& request, Execution where,
   };
   if (where == Execution::kInline) {
     task();
+  } else if (request->session()) {
+    PostForSession(request->session(), std::move(task));
   } else {
     Post(std::move(task));
   }
@@ -753,7 +805,10 @@ void Engine::Complete(const std::shared_ptr<RequestState>& r, json::object& para
 }
 
 std::string Engine::MetricsText() const {
-  return observe::RenderPrometheus(metrics_, sessions_.size(), sessions_.contended());
+  return observe::RenderPrometheus(metrics_, {.sessions_active = sessions_.size(),
+                                             .directory_contended = sessions_.contended(),
+                                             .buffered_bytes = buffer_budget_.used(),
+                                             .buffer_budget = buffer_budget_.limit()});
 }
 
 const std::unordered_map<std::string_view, Engine::MethodEntry>& Engine::Methods() {

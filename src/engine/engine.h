@@ -27,6 +27,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "common/byte_budget.h"
 #include "engine/catalog.h"
 #include "engine/channel.h"
 #include "engine/request.h"
@@ -53,6 +54,8 @@ class Engine {
   // The I/O context for a new connection, round-robin over the I/O threads.
   boost::asio::io_context& NextIo();
   observe::Metrics& metrics() { return metrics_; }
+  // Bytes held for clients, process-wide (ServerOptions::max_buffered_bytes).
+  ByteBudget& buffer_budget() { return buffer_budget_; }
   SessionDirectory& sessions() { return sessions_; }
   Catalog& catalog() { return catalog_; }
 
@@ -148,6 +151,14 @@ class Engine {
   void GetPrompt(const std::shared_ptr<RequestState>& r, json::object& params);
   void Complete(const std::shared_ptr<RequestState>& r, json::object& params);
 
+  // Refuses a request before it is registered: the error goes straight to
+  // `channel`.
+  void Refuse(const protocol::Message& message, Channel& channel, observe::MethodId method, int code,
+              std::string_view text);
+  // Runs `task` on the pool within `session`'s share of the workers.
+  void PostForSession(const SessionPtr& session, std::function<void()> task);
+  void RunAdmitted(const SessionPtr& session, std::function<void()> task);
+
   void ScheduleSweep();
   void ScheduleWatchdog();
   // Cancels `r` and answers -32001 (tool timeout or watchdog).
@@ -162,6 +173,9 @@ class Engine {
   const ServerOptions options_;
   std::function<std::int64_t()> now_ms_;
   observe::Metrics metrics_;
+  ByteBudget buffer_budget_;
+  std::size_t workers_ = 0;             // set by Start()
+  std::size_t workers_per_session_ = 1; // set by Start()
   SessionDirectory sessions_;
   Catalog catalog_;
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "common/byte_budget.h"
 #include "common/mutex.h"
 #include "engine/channel.h"
 #include "engine/session.h"
@@ -63,6 +64,9 @@ class RequestState {
   bool CompleteWithResult(const json::value& result);
   bool CompleteWithError(int code, std::string_view message, const json::value& data = nullptr);
 
+  // The bytes the request is charged while it lives (released with it).
+  void set_charge(ByteLease charge) { charge_ = std::move(charge); }
+
   // Called by the engine exactly once when the request leaves the session.
   void set_on_done(std::function<void()> fn) { on_done_ = std::move(fn); }
 
@@ -79,6 +83,7 @@ class RequestState {
   const std::shared_ptr<Channel> channel_;
   std::map<std::string, std::string> template_vars_;
   std::function<void()> on_done_;
+  ByteLease charge_;
 
   const std::int64_t started_us_;
   std::atomic<bool> overdue_{false};

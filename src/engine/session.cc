@@ -97,4 +97,25 @@ std::vector<Session::ClientCallback> Session::TakeAllPendingClientRequests() {
   return out;
 }
 
+std::function<void()> Session::AdmitPoolTask(std::function<void()> task, std::size_t limit) {
+  MutexLock lock(&requests_mu_);
+  if (pool_running_ < limit) {
+    ++pool_running_;
+    return task;
+  }
+  pool_queue_.push_back(std::move(task));
+  return {};
+}
+
+std::function<void()> Session::NextPoolTask() {
+  MutexLock lock(&requests_mu_);
+  if (pool_queue_.empty()) {
+    --pool_running_;
+    return {};
+  }
+  std::function<void()> next = std::move(pool_queue_.front());
+  pool_queue_.erase(pool_queue_.begin());
+  return next;
+}
+
 }  // namespace mcpx::engine

@@ -78,6 +78,14 @@ class Session {
   // Removes and returns the callback, or an empty function if none is pending.
   ClientCallback TakePendingClientRequest(std::int64_t id);
 
+  // Its share of the worker pool: AdmitPoolTask returns `task` when fewer
+  // than `limit` of its tasks run (the caller runs it), else queues it and
+  // returns an empty function. When an admitted task ends, NextPoolTask
+  // returns the next queued one, which inherits the slot, or releases the
+  // slot and returns an empty function.
+  std::function<void()> AdmitPoolTask(std::function<void()> task, std::size_t limit);
+  std::function<void()> NextPoolTask();
+
   // Everything still running or pending; used when the session ends.
   std::vector<std::shared_ptr<RequestState>> TakeAllRequests();
   std::vector<ClientCallback> TakeAllPendingClientRequests();
@@ -90,6 +98,10 @@ class Session {
   // Sessions that live as long as their transport (stdio) never idle out.
   void set_expires(bool expires) { expires_ = expires; }
   bool expires() const { return expires_; }
+  // Workers its handlers may occupy at once; 0: the server's default
+  // (ServerOptions::max_workers_per_session). Set before publishing.
+  void set_worker_share(std::size_t share) { worker_share_ = share; }
+  std::size_t worker_share() const { return worker_share_; }
   SessionTransport* transport() const { return transport_.get(); }
 
  private:
@@ -103,6 +115,7 @@ class Session {
   std::shared_ptr<Channel> standalone_;
   std::shared_ptr<SessionTransport> transport_;
   bool expires_ = true;  // set before the session is published
+  std::size_t worker_share_ = 0;
 
   mutable Mutex subscriptions_mu_;
   absl::flat_hash_set<std::string> subscriptions_ ABSL_GUARDED_BY(subscriptions_mu_);
@@ -112,6 +125,12 @@ class Session {
       ABSL_GUARDED_BY(requests_mu_);
   absl::flat_hash_map<std::int64_t, ClientCallback> pending_client_
       ABSL_GUARDED_BY(requests_mu_);
+
+  // Pool admission shares requests_mu_ (each use is a few instructions).
+  std::size_t pool_running_ ABSL_GUARDED_BY(requests_mu_) = 0;
+  // A vector, not a deque: empty costs nothing (idle sessions stay small),
+  // and it holds at most max_inflight_per_session tasks.
+  std::vector<std::function<void()>> pool_queue_ ABSL_GUARDED_BY(requests_mu_);
 };
 
 using SessionPtr = std::shared_ptr<Session>;

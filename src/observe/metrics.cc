@@ -30,10 +30,9 @@ MethodId MethodIdOf(std::string_view method) {
 
 std::string_view MethodName(MethodId id) { return kMethodNames[static_cast<std::size_t>(id)]; }
 
-std::string RenderPrometheus(const Metrics& m, std::size_t sessions_active,
-                             std::uint64_t directory_contended) {
+std::string RenderPrometheus(const Metrics& m, const MetricsExtras& x) {
   std::ostringstream out;
-  Line(out, "mcpx_sessions_active", "gauge", "Sessions in the directory.", sessions_active);
+  Line(out, "mcpx_sessions_active", "gauge", "Sessions in the directory.", x.sessions_active);
   Line(out, "mcpx_sessions_created_total", "counter", "Sessions created.", m.sessions_created.value());
   Line(out, "mcpx_sessions_expired_total", "counter", "Sessions closed for idleness.",
        m.sessions_expired.value());
@@ -58,7 +57,27 @@ std::string RenderPrometheus(const Metrics& m, std::size_t sessions_active,
   Line(out, "mcpx_requests_timed_out_total", "counter", "Requests cancelled by a tool timeout or the watchdog.",
        m.requests_timed_out.value());
   Line(out, "mcpx_directory_contended_total", "counter",
-       "Session-directory lookups that found their shard write-locked.", directory_contended);
+       "Session-directory lookups that found their shard write-locked.", x.directory_contended);
+  Line(out, "mcpx_buffered_bytes", "gauge",
+       "Bytes held for clients (request bodies, requests in flight, queued stream output).",
+       x.buffered_bytes);
+  Line(out, "mcpx_buffer_budget_bytes", "gauge", "The limit of mcpx_buffered_bytes.", x.buffer_budget);
+  Line(out, "mcpx_workers_busy", "gauge", "Workers running a handler.", m.workers_busy.value());
+  Line(out, "mcpx_event_store_bytes", "gauge", "Bytes of the events kept for resumption.",
+       m.event_store_bytes.value());
+  Line(out, "mcpx_events_not_stored_total", "counter",
+       "Events sent but not kept for resumption (larger than a store, or over the stores' budget).",
+       m.events_not_stored.value());
+  Line(out, "mcpx_lag_disconnects_total", "counter", "Streams closed because their client fell behind.",
+       m.lag_disconnects.value());
+  Line(out, "mcpx_overload_refusals_total", "counter", "Requests refused because the byte budget was spent.",
+       m.overload_refusals.value());
+  Line(out, "mcpx_offloaded_parses_total", "counter", "Large bodies parsed on a worker.",
+       m.offloaded_parses.value());
+  Line(out, "mcpx_accept_errors_total", "counter", "Failed accepts (file descriptors exhausted, ...).",
+       m.accept_errors.value());
+  Line(out, "mcpx_limit_refusals_total", "counter", "Requests refused for an over-long id, progress token or _meta.",
+       m.limit_refusals.value());
   out << "# HELP mcpx_requests_total JSON-RPC requests by method and outcome.\n"
          "# TYPE mcpx_requests_total counter\n";
   for (std::size_t i = 0; i < m.requests.size(); ++i) {

@@ -50,6 +50,7 @@ struct Metrics {
   Counter sessions_rejected;  // refused at the cap
   Gauge requests_inflight;
   Gauge pool_queue_depth;
+  Gauge workers_busy;         // workers running a handler
   Counter messages_dropped;   // slow or vanished streams
   Counter http_errors;        // 4xx/5xx answered by the transport
   Gauge http_connections;     // open HTTP connections
@@ -58,6 +59,13 @@ struct Metrics {
   Counter sse_events;         // SSE events sent or stored
   Counter requests_overdue;   // requests the watchdog found past its deadline
   Counter requests_timed_out; // requests cancelled by a timeout or the watchdog
+  Gauge event_store_bytes;    // bytes of the events kept for resumption
+  Counter events_not_stored;  // events larger than a store's bound, or refused by its budget
+  Counter lag_disconnects;    // streams closed because their client fell behind
+  Counter overload_refusals;  // requests refused because the byte budget was spent
+  Counter offloaded_parses;   // large bodies parsed on a worker instead of the I/O thread
+  Counter accept_errors;      // failed accepts (each followed by a back-off on fd exhaustion)
+  Counter limit_refusals;     // requests refused for an over-long id, token or _meta
   LatencyHistogram request_latency;
   std::array<std::array<Counter, static_cast<std::size_t>(Outcome::kCount)>,
              static_cast<std::size_t>(MethodId::kCount)>
@@ -68,8 +76,15 @@ struct Metrics {
   }
 };
 
-// Prometheus text exposition of `m` plus the gauges passed in.
-std::string RenderPrometheus(const Metrics& m, std::size_t sessions_active,
-                             std::uint64_t directory_contended);
+// Values kept elsewhere than in Metrics.
+struct MetricsExtras {
+  std::size_t sessions_active = 0;
+  std::uint64_t directory_contended = 0;
+  std::size_t buffered_bytes = 0;  // the byte budget's use
+  std::size_t buffer_budget = 0;   // and its limit
+};
+
+// Prometheus text exposition of `m` plus the extras.
+std::string RenderPrometheus(const Metrics& m, const MetricsExtras& extras);
 
 }  // namespace mcpx::observe

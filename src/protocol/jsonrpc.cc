@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "mcpx/error.h"
+#include "protocol/json_walk.h"
 
 namespace mcpx::protocol {
 namespace {
@@ -19,6 +20,16 @@ ParseOutcome Fail(int code, std::string message, json::value id = nullptr) {
 // a JSON string) to `out`, without a temporary string or value.
 template <typename T>
 void AppendJson(std::string& out, const T& v) {
+  if constexpr (!std::is_same_v<T, std::string_view>) {
+    if (!AllFinite(v)) {
+      // JSON has no infinity or NaN: written as null, as JSON.stringify does
+      // (a copy, on this rare path only).
+      json::value copy(v);
+      NullNonFinite(copy);
+      AppendJson(out, copy);
+      return;
+    }
+  }
   json::serializer sr;
   if constexpr (std::is_same_v<T, std::string_view>) {
     sr.reset(v);
@@ -65,10 +76,15 @@ ParseOutcome Parse(std::string_view body, const ParseLimits& limits) {
   if (ec) {
     return Fail(ErrorCode::kParseError, "Parse error: " + ec.message());
   }
-  return Classify(std::move(value));
+  if (!AllFinite(value)) {
+    return Fail(ErrorCode::kParseError, "Parse error: number out of range");
+  }
+  ParseOutcome out = Classify(std::move(value), limits);
+  if (out.message) out.message->wire_bytes = body.size();
+  return out;
 }
 
-ParseOutcome Classify(json::value value) {
+ParseOutcome Classify(json::value value, const ParseLimits& limits) {
   if (value.is_array()) {
     return Fail(ErrorCode::kInvalidRequest, "Invalid Request: batches are not supported");
   }
@@ -79,7 +95,7 @@ ParseOutcome Classify(json::value value) {
   json::value id = nullptr;
   const bool has_id = obj.contains("id");
   if (has_id) id = obj.at("id");
-  const bool id_ok = has_id && ValidId(id);
+  const bool id_ok = has_id && ValidId(id) && (!id.is_string() || id.get_string().size() <= limits.max_id_bytes);
   json::value reply_id = id_ok ? id : json::value(nullptr);
 
   const auto* version = obj.if_contains("jsonrpc");
@@ -87,7 +103,9 @@ ParseOutcome Classify(json::value value) {
     return Fail(ErrorCode::kInvalidRequest, "Invalid Request: jsonrpc must be \"2.0\"", reply_id);
   }
   if (has_id && !id_ok) {
-    return Fail(ErrorCode::kInvalidRequest, "Invalid Request: id must be a string or integer");
+    return Fail(ErrorCode::kInvalidRequest,
+                "Invalid Request: id must be an integer or a string of at most " +
+                    std::to_string(limits.max_id_bytes) + " bytes");
   }
 
   Message msg;

@@ -13,7 +13,11 @@ namespace mcpx::protocol {
 
 struct ParseLimits {
   std::size_t max_depth = 64;  // deeper nesting is rejected as invalid
+  std::size_t max_id_bytes = 256;  // longer string ids are rejected as invalid
 };
+
+// Longest string id accepted (the default of ParseLimits::max_id_bytes).
+inline constexpr std::size_t kMaxIdBytes = 256;
 
 enum class MessageKind { kRequest, kNotification, kResponse, kErrorResponse };
 
@@ -26,6 +30,7 @@ struct Message {
   json::object params;       // requests and notifications; empty when absent
   json::value result;        // responses
   json::object error;        // error responses
+  std::size_t wire_bytes = 0;  // length of the JSON text it was parsed from
   bool is_request() const { return kind == MessageKind::kRequest; }
   bool is_response() const {
     return kind == MessageKind::kResponse || kind == MessageKind::kErrorResponse;
@@ -45,13 +50,16 @@ struct ParseOutcome {
   std::optional<ParseFailure> failure;
 };
 
-// Parses one JSON-RPC message. Invalid UTF-8, malformed JSON and nesting beyond
-// the limit give -32700; valid JSON that is not a single JSON-RPC 2.0 message
-// (batches, wrong version, null/fractional ids, bad params type) gives -32600.
+// Parses one JSON-RPC message. Invalid UTF-8, malformed JSON, nesting beyond
+// the limit and numbers out of double's range (1e400, which would become
+// infinity) give -32700; valid JSON that is not a single JSON-RPC 2.0 message
+// (batches, wrong version, null/fractional/over-long ids, bad params type)
+// gives -32600. Duplicate object keys are accepted and the last one wins, as
+// with JavaScript's JSON.parse (and so the official TypeScript SDK).
 ParseOutcome Parse(std::string_view body, const ParseLimits& limits = {});
 
 // Classifies an already-parsed value (used by tests and in-process calls).
-ParseOutcome Classify(json::value value);
+ParseOutcome Classify(json::value value, const ParseLimits& limits = {});
 
 // Canonical text of an id, usable as a map key ("7" and "\"7\"" differ).
 std::string IdKey(const json::value& id);

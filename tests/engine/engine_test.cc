@@ -134,9 +134,11 @@ TEST_F(EngineTest, WorkersRunAtTheConfiguredPriority) {
   }
 }
 
-// Four requests of one session must all be inside the handler at once; run
-// one after another, the barrier would never fill and each call would fail.
+// Four requests of one session must all be inside the handler at once (its
+// worker share allowing); run one after another, the barrier would never fill
+// and each call would fail.
 TEST_F(EngineTest, RequestsOfOneSessionRunConcurrently) {
+  SetUpServer({.worker_threads = 4, .max_workers_per_session = 4});
   std::mutex mu;
   std::condition_variable cv;
   int inside = 0;
@@ -281,6 +283,36 @@ TEST_F(EngineTest, BusyPoolStillReceivesClientAnswersAndTimeouts) {
   ASSERT_TRUE(ra && rb);
   EXPECT_EQ(ra->at("result").at("content").at(0).at("text"), "answered");
   EXPECT_EQ(rb->at("result").at("content").at(0).at("text"), "timed out");
+}
+
+// Issue 8, defect 7: two sessions whose handlers wait on client requests that
+// are never answered held every worker, so a third session's pool tool waited
+// for the client-request timeout. Each session now holds at most its share
+// (here a quarter of 4 workers) and the third session is served at once.
+TEST_F(EngineTest, NoSessionHoldsMoreThanItsShareOfWorkers) {
+  TearDown();
+  SetUpServer({.worker_threads = 4, .client_request_timeout = 30s});
+  server_->AddTool({.name = "ask", .handler = [](Context& ctx, const json::object&) {
+                      ClientResponse r = ctx.RequestClientSync("sampling/createMessage", {});
+                      return ToolResult::Text(r.ok ? "answered" : "no answer");
+                    }});
+  std::vector<std::shared_ptr<RecordingChannel>> hostile;
+  auto a = NewSession(), b = NewSession();
+  for (int i = 0; i < 2; ++i) {
+    hostile.push_back(Send(a, 10 + i, "tools/call", {{"name", "ask"}}));
+    hostile.push_back(Send(b, 20 + i, "tools/call", {{"name", "ask"}}));
+  }
+  ASSERT_TRUE(hostile[0]->WaitMethod("sampling/createMessage"));
+  ASSERT_TRUE(hostile[1]->WaitMethod("sampling/createMessage"));
+  auto c = NewSession();
+  auto answer = Send(c, 1, "tools/call", {{"name", "echo"}, {"arguments", {{"text", "served"}}}});
+  auto r = answer->WaitFinal(10s);  // the hostile requests time out only after 30 s
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->at("result").at("content").at(0).at("text"), "served");
+  // Closing the hostile sessions fails their client requests and frees the
+  // workers (TearDown would otherwise wait for the timeouts).
+  server_->CloseSession(a->id());
+  server_->CloseSession(b->id());
 }
 
 // A tool that never yields its worker is still timed out.

@@ -161,7 +161,10 @@ TEST_F(HttpTransportTest, SessionHeaderChecks) {
   auto headers = Headers(sid);
   headers["MCP-Protocol-Version"] = "1999-01-01";
   EXPECT_EQ(c.Request("POST", "/mcp", ping, headers).status, 400);
+  // A supported version other than the negotiated one is just as wrong.
   headers["MCP-Protocol-Version"] = "2025-06-18";
+  EXPECT_EQ(c.Request("POST", "/mcp", ping, headers).status, 400);
+  headers["MCP-Protocol-Version"] = "2025-11-25";
   EXPECT_EQ(c.Request("POST", "/mcp", ping, headers).status, 200);
 
   EXPECT_EQ(c.Request("DELETE", "/mcp", "", Headers(sid)).status, 200);

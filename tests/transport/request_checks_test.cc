@@ -2,37 +2,57 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace mcpx::transport::http {
 namespace {
 
 namespace beast_http = boost::beast::http;
 
-TEST(ScanHeaders, FindsEachHeaderCaseInsensitivelyFirstOneWins) {
-  beast_http::fields f;
-  f.insert("hOsT", "127.0.0.1:8080");
-  f.insert(beast_http::field::accept, "application/json, text/event-stream");
-  f.insert("content-type", "application/json");
-  f.insert("mcp-session-id", "abc");
-  f.insert("Mcp-Session-Id", "second");
-  f.insert("mcp-PROTOCOL-version", "2025-11-25");
-  f.insert("last-event-id", "s1:4");
-  f.insert("X-Other", "ignored");
-  const RequestHeaders h = ScanHeaders(f);
+TEST(RecordHeader, FindsEachHeaderCaseInsensitively) {
+  using beast_http::field;
+  RequestHeaders h;
+  EXPECT_TRUE(RecordHeader(h, field::host, "hOsT", "127.0.0.1:8080"));
+  EXPECT_TRUE(RecordHeader(h, field::accept, "Accept", "application/json, text/event-stream"));
+  EXPECT_TRUE(RecordHeader(h, field::content_type, "content-type", "application/json"));
+  EXPECT_TRUE(RecordHeader(h, field::unknown, "mcp-session-id", "abc"));
+  EXPECT_TRUE(RecordHeader(h, field::unknown, "mcp-PROTOCOL-version", "2025-11-25"));
+  EXPECT_TRUE(RecordHeader(h, field::unknown, "last-event-id", "1-4"));
+  EXPECT_TRUE(RecordHeader(h, field::unknown, "X-Other", "ignored"));
+  EXPECT_TRUE(RecordHeader(h, field::expect, "Expect", " 100-Continue "));
   EXPECT_EQ(h.host, "127.0.0.1:8080");
   EXPECT_EQ(h.accept, "application/json, text/event-stream");
   EXPECT_EQ(h.content_type, "application/json");
   EXPECT_EQ(h.session_id, "abc");
   EXPECT_EQ(h.protocol_version, "2025-11-25");
-  EXPECT_EQ(h.last_event_id, "s1:4");
+  EXPECT_EQ(h.last_event_id, "1-4");
   EXPECT_TRUE(h.origin.empty());
-  // The same answers as looking each one up.
-  EXPECT_EQ(h.session_id, f[kSessionHeader]);
-  EXPECT_EQ(h.host, f[beast_http::field::host]);
+  EXPECT_TRUE(h.expect_continue);
 }
 
-TEST(ScanHeaders, NoHeadersLeavesEverythingEmpty) {
-  const RequestHeaders h = ScanHeaders(beast_http::fields{});
-  EXPECT_TRUE(h.host.empty() && h.session_id.empty() && h.accept.empty());
+// RFC 9112 3.2: a second Host is a 400; the other single-valued headers the
+// transport reads are just as ambiguous when repeated (which one names the
+// session?). Accept is a list and may repeat.
+TEST(RecordHeader, ASecondSingleValuedHeaderIsRefusedAcceptIsJoined) {
+  using beast_http::field;
+  for (auto [f, name] : std::vector<std::pair<field, std::string>>{
+           {field::host, "Host"}, {field::origin, "Origin"}, {field::content_type, "Content-Type"},
+           {field::unknown, "Mcp-Session-Id"}, {field::unknown, "MCP-Protocol-Version"},
+           {field::unknown, "Last-Event-ID"}}) {
+    RequestHeaders h;
+    EXPECT_TRUE(RecordHeader(h, f, name, "")) << name;  // present though empty
+    EXPECT_FALSE(RecordHeader(h, f, name, "second")) << name;
+  }
+  RequestHeaders h;
+  EXPECT_TRUE(RecordHeader(h, field::accept, "Accept", "application/json"));
+  EXPECT_TRUE(RecordHeader(h, field::accept, "Accept", "text/event-stream"));
+  EXPECT_EQ(h.accept, "application/json, text/event-stream");
+  EXPECT_TRUE(AcceptsMediaType(h.accept, "text/event-stream"));
+  h.Clear();
+  EXPECT_TRUE(h.accept.empty());
+  EXPECT_TRUE(RecordHeader(h, field::host, "Host", "a"));
 }
 
 TEST(RequestChecks, MediaTypesAreCaseInsensitiveWithWildcardsAndParameters) {

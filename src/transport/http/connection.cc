@@ -12,6 +12,7 @@
 #include <boost/beast/http/read.hpp>
 
 #include "mcpx/error.h"
+#include "observe/log.h"
 #include "protocol/jsonrpc.h"
 
 namespace mcpx::transport::http {
@@ -48,14 +49,23 @@ void EndHead(std::string& out, bool keep_alive) {
   out.append("\r\n");
 }
 
+void AppendChunkSize(std::string& out, std::size_t size) {
+  char digits[20];
+  const auto end = std::to_chars(digits, digits + sizeof digits, size, 16).ptr;
+  out.append(digits, static_cast<std::size_t>(end - digits)).append("\r\n");
+}
+
 std::string Chunk(std::string_view data) {
-  char size[20];
-  const int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
   std::string out;
-  out.reserve(data.size() + static_cast<std::size_t>(n) + 2);
-  out.append(size, static_cast<std::size_t>(n)).append(data).append("\r\n");
+  out.reserve(data.size() + 20);
+  AppendChunkSize(out, data.size());
+  out.append(data).append("\r\n");
   return out;
 }
+
+// Bodies up to this size are parsed on the I/O thread (about 1 ms of nested
+// arrays at most); larger ones on a worker.
+constexpr std::size_t kInlineParseBytes = 64 << 10;
 
 }  // namespace
 
@@ -111,18 +121,18 @@ class PostExchange : public engine::Channel {
     stream->DetachSink();
   }
 
+  // The request ends without a response (cancelled): the POST is still
+  // answered as the transport requires for a request, with an SSE stream
+  // that ends without an event (a 202 is only for notifications and
+  // responses).
   void Finish() override {
     std::shared_ptr<SseStream> stream;
     {
       MutexLock lock(&mu_);
-      if (mode_ == Mode::kUndecided) {
-        mode_ = Mode::kDone;
-        Post([gen = gen_](Connection& c) { c.OnExchangeEmpty(gen); });
-        return;
-      }
-      stream = stream_;
+      if (mode_ == Mode::kDone) return;
+      stream = StreamLocked();
     }
-    if (stream) stream->Finish();
+    stream->Finish();
   }
 
  private:
@@ -155,17 +165,36 @@ class PostExchange : public engine::Channel {
   std::shared_ptr<SseStream> stream_ ABSL_GUARDED_BY(mu_);
 };
 
-// Hands a stream's frames to a connection. Counts frames not yet written; past
-// the backlog limit the connection is too slow and is closed (the events stay
-// in the store for a resumption).
+// Hands a stream's frames to a connection. Counts the frames and bytes not yet
+// written, and charges the bytes to the byte budget; past the backlog limits,
+// or when the budget refuses, the client is too slow and is disconnected (the
+// events stay in the store for a resumption). One frame alone always goes, so
+// a large result is never refused for its size.
 class ConnectionSink : public SseSink {
  public:
   ConnectionSink(std::weak_ptr<Connection> conn, net::any_io_executor executor, std::uint64_t gen,
-                 std::size_t backlog)
-      : conn_(std::move(conn)), executor_(std::move(executor)), gen_(gen), backlog_(backlog) {}
+                 const HttpOptions& options, ByteBudget& budget, observe::Metrics& metrics)
+      : conn_(std::move(conn)),
+        executor_(std::move(executor)),
+        gen_(gen),
+        max_frames_(options.max_stream_backlog),
+        max_bytes_(options.max_stream_backlog_bytes),
+        budget_(budget),
+        metrics_(metrics) {}
+  ~ConnectionSink() override {
+    // Frames never written (the connection closed first) are no longer held.
+    budget_.Release(bytes_.load(std::memory_order_relaxed));
+  }
 
   bool Push(Frame frame) override {
-    if (pending_.fetch_add(1, std::memory_order_relaxed) >= backlog_) {
+    const std::size_t size = frame->size();
+    const std::size_t frames = frames_.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t bytes = bytes_.fetch_add(size, std::memory_order_relaxed);
+    const bool over = frames > 0 && (frames >= max_frames_ || bytes + size > max_bytes_);
+    if (over || !budget_.TryCharge(size)) {
+      frames_.fetch_sub(1, std::memory_order_relaxed);
+      bytes_.fetch_sub(size, std::memory_order_relaxed);
+      metrics_.lag_disconnects.Add();
       net::post(executor_, [weak = conn_] {
         if (auto c = weak.lock()) c->Close();
       });
@@ -183,21 +212,38 @@ class ConnectionSink : public SseSink {
     });
   }
 
-  void Written(std::size_t frames) { pending_.fetch_sub(frames, std::memory_order_relaxed); }
+  void Written(std::size_t frames, std::size_t bytes) {
+    frames_.fetch_sub(frames, std::memory_order_relaxed);
+    bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+    budget_.Release(bytes);
+  }
 
  private:
   const std::weak_ptr<Connection> conn_;
   const net::any_io_executor executor_;
   const std::uint64_t gen_;
-  const std::size_t backlog_;
-  std::atomic<std::size_t> pending_{0};
+  const std::size_t max_frames_;
+  const std::size_t max_bytes_;
+  ByteBudget& budget_;
+  observe::Metrics& metrics_;
+  std::atomic<std::size_t> frames_{0};
+  std::atomic<std::size_t> bytes_{0};
 };
+
+// The read buffer holds at most a header section (and what was pipelined
+// behind it), plus a little slack so that Beast's header limit, not the
+// buffer, answers an oversized header. Bodies stream through it into the
+// request; a chunk-size line or trailer section must fit in it whole, which
+// bounds trailers by the header limit too.
+static std::size_t ReadBufferLimit(const HttpOptions& o) { return o.max_header_bytes + 1024; }
 
 Connection::Connection(tcp::socket socket, std::shared_ptr<HttpShared> shared)
     : socket_(std::move(socket)),
       shared_(std::move(shared)),
+      buffer_(ReadBufferLimit(shared_->options)),
       timer_(socket_.get_executor()),
       keepalive_(socket_.get_executor()) {
+  request_.body_lease = ByteLease(&shared_->engine.buffer_budget());
   shared_->connections.fetch_add(1, std::memory_order_relaxed);
   shared_->engine.metrics().http_connections.Add(1);
 }
@@ -254,14 +300,15 @@ void Connection::ReadRequest() {
   ++gen_;
   waiting_ = false;
   session_.reset();
-  parser_.emplace();
-  parser_->body_limit(shared_->options.max_body_bytes);
-  parser_->header_limit(static_cast<std::uint32_t>(shared_->options.max_header_bytes));
+  parser_.emplace(request_, shared_->limits);
+  continue_sent_ = false;
   if (buffer_.size() > 0) {  // pipelined: the request has begun
     SetDeadline(shared_->options.read_timeout);
     ReadRest();
     return;
   }
+  // An idle connection keeps no large buffer.
+  if (buffer_.capacity() > 4096) buffer_.shrink_to_fit();
   SetDeadline(shared_->options.idle_timeout);
   // A plain read for the first bytes (no syscall until the socket is readable:
   // the last read drained it), so that the read timeout can start with them.
@@ -282,17 +329,47 @@ void Connection::ReadRest() {
   // Most requests arrive whole: parse what is buffered here, and go back to
   // the socket only for the rest.
   boost::beast::error_code ec;
-  while (!parser_->is_done() && buffer_.size() > 0) {
-    const std::size_t used = parser_->put(buffer_.data(), ec);
-    buffer_.consume(used);
-    if (ec || used == 0) break;
+  try {
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec || used == 0) break;
+    }
+  } catch (const std::exception& e) {
+    // The parser reports errors as codes; this is the last line of defence
+    // (say, an allocation failure): the request is refused, the process lives.
+    observe::Log().warn("HTTP parser threw: {}", e.what());
+    ec = beast_http::error::bad_field;
   }
   if (ec == beast_http::error::need_more) ec = {};
   if (ec || parser_->is_done()) return OnRead(ec);
-  beast_http::async_read(socket_, buffer_, *parser_,
-                         [self = shared_from_this()](boost::system::error_code rec, std::size_t) {
-                           self->OnRead(rec);
-                         });
+  if (parser_->is_header_done() && request_.headers.expect_continue && !continue_sent_) {
+    // The client waits for this before it sends the body (RFC 9110 10.1.1).
+    continue_sent_ = true;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
+                     [self = shared_from_this()](boost::system::error_code wec, std::size_t) {
+                       if (wec) return self->Close();
+                       self->ReadMore();
+                     });
+    return;
+  }
+  ReadMore();
+}
+
+void Connection::ReadMore() {
+  if (closed_) return;
+  const std::size_t size = boost::beast::read_size(buffer_, 65536);
+  if (size == 0) {
+    // A chunk-size line or trailer section larger than the whole buffer.
+    return OnRead(beast_http::error::buffer_overflow);
+  }
+  socket_.async_read_some(buffer_.prepare(size),
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                            if (ec) return self->OnRead(ec);
+                            self->buffer_.commit(n);
+                            self->ReadRest();
+                          });
 }
 
 void Connection::OnRead(boost::system::error_code ec) {
@@ -303,46 +380,66 @@ void Connection::OnRead(boost::system::error_code ec) {
     Close();
     return;
   }
-  keep_alive_ = false;  // after a framing error the stream cannot be trusted
-  if (ec == beast_http::error::body_limit) {
-    RespondError(status::payload_too_large, ErrorCode::kInvalidRequest, "Request body too large");
-    return;
-  }
-  if (ec == beast_http::error::header_limit) {
-    RespondError(status::request_header_fields_too_large, ErrorCode::kInvalidRequest,
-                 "Request header fields too large");
-    return;
-  }
   if (ec) {
-    RespondError(status::bad_request, ErrorCode::kInvalidRequest, "Malformed HTTP request");
+    keep_alive_ = false;  // after a framing error the stream cannot be trusted
+    request_.ReleaseBody();
+    switch (parser_->refusal()) {
+      case RequestRefusal::kOverloaded:
+        shared_->engine.metrics().overload_refusals.Add();
+        Respond(status::service_unavailable, "application/json",
+                protocol::SerializeError(nullptr, ErrorCode::kServerOverloaded,
+                                         "Server overloaded: memory budget spent; retry later"),
+                "Retry-After: 1\r\n");
+        return;
+      case RequestRefusal::kTooManyFields:
+        RespondError(status::request_header_fields_too_large, ErrorCode::kInvalidRequest,
+                     "Too many header fields");
+        return;
+      case RequestRefusal::kDuplicateField:
+        RespondError(status::bad_request, ErrorCode::kInvalidRequest,
+                     "Bad Request: a header field that must be unique is repeated");
+        return;
+      case RequestRefusal::kNone:
+        break;
+    }
+    if (ec == beast_http::error::body_limit) {
+      RespondError(status::payload_too_large, ErrorCode::kInvalidRequest, "Request body too large");
+    } else if (ec == beast_http::error::header_limit || ec == beast_http::error::buffer_overflow) {
+      RespondError(status::request_header_fields_too_large, ErrorCode::kInvalidRequest,
+                   "Request header fields too large");
+    } else {
+      RespondError(status::bad_request, ErrorCode::kInvalidRequest, "Malformed HTTP request");
+    }
     return;
   }
-  request_ = parser_->release();
-  keep_alive_ = request_.keep_alive();
-  headers_ = ScanHeaders(request_.base());
+  keep_alive_ = request_.keep_alive;
   Route();
+  // The body was parsed (or refused) by now: an idle keep-alive connection
+  // holds no request body.
+  request_.ReleaseBody();
 }
 
 // --- Routing -------------------------------------------------------------------
 
 void Connection::Route() {
   const auto& opts = shared_->options;
-  std::string_view target = request_.target();
+  const RequestHeaders& h = request_.headers;
+  std::string_view target = request_.target;
   target = target.substr(0, target.find('?'));
 
-  if (!shared_->policy.HostAllowed(headers_.host)) {
+  if (!shared_->policy.HostAllowed(h.host)) {
     RespondError(status::forbidden, ErrorCode::kServerOverloaded, "Forbidden: Host not allowed");
     return;
   }
-  if (!shared_->policy.OriginAllowed(headers_.origin)) {
+  if (!shared_->policy.OriginAllowed(h.origin)) {
     RespondError(status::forbidden, ErrorCode::kServerOverloaded, "Forbidden: Origin not allowed");
     return;
   }
-  if (target == "/healthz" && request_.method() == beast_http::verb::get) {
+  if (target == "/healthz" && request_.method == beast_http::verb::get) {
     Respond(status::ok, "text/plain", "ok\n");
     return;
   }
-  if (target == "/metrics" && opts.serve_metrics && request_.method() == beast_http::verb::get) {
+  if (target == "/metrics" && opts.serve_metrics && request_.method == beast_http::verb::get) {
     Respond(status::ok, "text/plain; version=0.0.4", shared_->engine.MetricsText());
     return;
   }
@@ -350,7 +447,7 @@ void Connection::Route() {
     RespondError(status::not_found, ErrorCode::kInvalidRequest, "Not found");
     return;
   }
-  switch (request_.method()) {
+  switch (request_.method) {
     case beast_http::verb::post:
       HandlePost();
       return;
@@ -367,43 +464,79 @@ void Connection::Route() {
   }
 }
 
-engine::SessionPtr Connection::RequireSession() {
-  const std::string_view id = headers_.session_id;
-  if (id.empty()) {
+HttpSessionState* Connection::RequireSession() {
+  const RequestHeaders& h = request_.headers;
+  if (h.session_id.empty()) {
     RespondError(status::bad_request, ErrorCode::kServerOverloaded,
                  "Bad Request: Mcp-Session-Id header is required");
     return nullptr;
   }
-  const std::string_view version = headers_.protocol_version;
-  if (!version.empty() && !engine::IsSupportedProtocolVersion(version)) {
+  if (!h.protocol_version.empty() && !engine::IsSupportedProtocolVersion(h.protocol_version)) {
     RespondError(status::bad_request, ErrorCode::kServerOverloaded,
                  "Bad Request: unsupported MCP-Protocol-Version");
     return nullptr;
   }
-  auto session = shared_->engine.FindSession(id);
-  if (!session) {
+  session_ = shared_->engine.FindSession(h.session_id);
+  // A session of another transport (stdio in the same process) is unknown
+  // here: its id gets the same answer as any unknown id.
+  auto* state = session_ ? dynamic_cast<HttpSessionState*>(session_->transport()) : nullptr;
+  if (state == nullptr) {
+    session_.reset();
     RespondError(status::not_found, ErrorCode::kRequestTimeout, "Session not found");
     return nullptr;
   }
-  return session;
+  if (!h.protocol_version.empty() && h.protocol_version != session_->init().protocol_version) {
+    session_.reset();
+    RespondError(status::bad_request, ErrorCode::kServerOverloaded,
+                 "Bad Request: MCP-Protocol-Version differs from the version negotiated at initialize");
+    return nullptr;
+  }
+  return state;
 }
 
 void Connection::HandlePost() {
-  if (!AcceptsMediaType(headers_.accept, "application/json") ||
-      !AcceptsMediaType(headers_.accept, "text/event-stream")) {
+  const RequestHeaders& h = request_.headers;
+  if (!AcceptsMediaType(h.accept, "application/json") || !AcceptsMediaType(h.accept, "text/event-stream")) {
     RespondError(status::not_acceptable, ErrorCode::kServerOverloaded,
                  "Not Acceptable: Accept must list application/json and text/event-stream");
     return;
   }
-  if (!IsJsonContentType(headers_.content_type)) {
+  if (!IsJsonContentType(h.content_type)) {
     RespondError(status::unsupported_media_type, ErrorCode::kServerOverloaded,
                  "Unsupported Media Type: Content-Type must be application/json");
     return;
   }
-  protocol::ParseOutcome parsed = protocol::Parse(request_.body());
+  if (request_.body.size() <= kInlineParseBytes) {
+    protocol::ParseOutcome parsed = protocol::Parse(request_.body);
+    request_.ReleaseBody();
+    Dispatch(std::move(parsed));
+    return;
+  }
+  // A large body is parsed on a worker, so that it delays no other
+  // connection of this I/O thread; the answer continues here.
+  waiting_ = true;
+  auto lease = std::make_shared<ByteLease>();
+  auto body = std::make_shared<std::string>(request_.TakeBody(*lease));
+  shared_->engine.metrics().offloaded_parses.Add();
+  shared_->engine.Post([weak = weak_from_this(), executor = socket_.get_executor(), gen = gen_, body, lease] {
+    auto parsed = std::make_shared<protocol::ParseOutcome>(protocol::Parse(*body));
+    body->clear();
+    body->shrink_to_fit();
+    lease->Reset();
+    net::post(executor, [weak, gen, parsed] {
+      if (auto c = weak.lock()) c->OnParsed(gen, std::move(*parsed));
+    });
+  });
+}
+
+void Connection::OnParsed(std::uint64_t gen, protocol::ParseOutcome parsed) {
+  if (gen != gen_ || closed_ || !waiting_) return;
+  Dispatch(std::move(parsed));
+}
+
+void Connection::Dispatch(protocol::ParseOutcome parsed) {
   if (parsed.failure) {
-    RespondError(status::bad_request, parsed.failure->code, parsed.failure->message,
-                 parsed.failure->id);
+    RespondError(status::bad_request, parsed.failure->code, parsed.failure->message, parsed.failure->id);
     return;
   }
   protocol::Message& message = *parsed.message;
@@ -411,17 +544,16 @@ void Connection::HandlePost() {
     HandleInitialize(message);
     return;
   }
-  session_ = RequireSession();
-  if (!session_) return;
+  HttpSessionState* state = RequireSession();
+  if (state == nullptr) return;
   if (!message.is_request()) {
     shared_->engine.HandleMessage(session_, std::move(message), nullptr);
     Respond(status::accepted);
     return;
   }
-  auto* state = static_cast<HttpSessionState*>(session_->transport());
   auto exchange = std::make_shared<PostExchange>(
-      weak_from_this(), socket_.get_executor(), gen_,
-      std::shared_ptr<HttpSessionState>(session_, state), shared_->options.json_responses);
+      weak_from_this(), socket_.get_executor(), gen_, std::shared_ptr<HttpSessionState>(session_, state),
+      shared_->options.json_responses);
   waiting_ = true;
   shared_->engine.HandleMessage(session_, std::move(message), std::move(exchange));
   // Still waiting (the handler runs elsewhere or has not answered yet): watch
@@ -431,7 +563,7 @@ void Connection::HandlePost() {
 }
 
 void Connection::HandleInitialize(protocol::Message& message) {
-  if (!headers_.session_id.empty()) {
+  if (!request_.headers.session_id.empty()) {
     RespondError(status::bad_request, ErrorCode::kInvalidRequest,
                  "Invalid Request: initialize must not carry Mcp-Session-Id", message.id);
     return;
@@ -446,7 +578,8 @@ void Connection::HandleInitialize(protocol::Message& message) {
   }
   const auto& opts = shared_->options;
   auto state = std::make_shared<HttpSessionState>(
-      EventStoreLimits{opts.event_store_events, opts.event_store_bytes}, &engine.metrics());
+      EventStoreLimits{opts.event_store_events, opts.event_store_bytes}, &engine.metrics(),
+      &shared_->store_budget);
   session->set_standalone(state->standalone());
   session->set_transport(state);
   if (!engine.Publish(session)) {
@@ -463,17 +596,16 @@ void Connection::HandleInitialize(protocol::Message& message) {
 }
 
 void Connection::HandleGet() {
-  if (!AcceptsMediaType(headers_.accept, "text/event-stream")) {
+  if (!AcceptsMediaType(request_.headers.accept, "text/event-stream")) {
     RespondError(status::not_acceptable, ErrorCode::kServerOverloaded,
                  "Not Acceptable: Accept must list text/event-stream");
     return;
   }
-  session_ = RequireSession();
-  if (!session_) return;
-  auto* state = static_cast<HttpSessionState*>(session_->transport());
+  HttpSessionState* state = RequireSession();
+  if (state == nullptr) return;
   std::shared_ptr<SseStream> stream = state->standalone();
   std::optional<std::uint64_t> after;
-  if (const std::string_view last = headers_.last_event_id; !last.empty()) {
+  if (const std::string_view last = request_.headers.last_event_id; !last.empty()) {
     auto parsed = SseStream::ParseEventId(last);
     if (!parsed) {
       RespondError(status::bad_request, ErrorCode::kInvalidRequest, "Bad Request: malformed Last-Event-ID");
@@ -491,8 +623,7 @@ void Connection::HandleGet() {
 }
 
 void Connection::HandleDelete() {
-  session_ = RequireSession();
-  if (!session_) return;
+  if (RequireSession() == nullptr) return;
   shared_->engine.CloseSession(session_);
   Respond(status::ok);
 }
@@ -564,11 +695,6 @@ void Connection::OnExchangeJson(std::uint64_t gen, std::string body) {
   Respond(status::ok, "application/json", std::move(body));
 }
 
-void Connection::OnExchangeEmpty(std::uint64_t gen) {
-  if (gen != gen_ || closed_ || !waiting_) return;
-  Respond(status::accepted);
-}
-
 void Connection::OnExchangeSse(std::uint64_t gen, std::shared_ptr<SseStream> stream) {
   if (gen != gen_ || closed_ || !waiting_) return;
   StartSse(stream, /*after=*/0);
@@ -578,8 +704,8 @@ void Connection::OnExchangeSse(std::uint64_t gen, std::shared_ptr<SseStream> str
 
 void Connection::StartSse(const std::shared_ptr<SseStream>& stream, std::optional<std::uint64_t> after) {
   waiting_ = false;
-  sink_ = std::make_shared<ConnectionSink>(weak_from_this(), socket_.get_executor(), gen_,
-                                           shared_->options.max_stream_backlog);
+  sink_ = std::make_shared<ConnectionSink>(weak_from_this(), socket_.get_executor(), gen_, shared_->options,
+                                           shared_->engine.buffer_budget(), shared_->engine.metrics());
   const auto cursor = stream->Attach(sink_, after);
   if (!cursor) {
     sink_.reset();
@@ -599,7 +725,6 @@ void Connection::StartSse(const std::shared_ptr<SseStream>& stream, std::optiona
   EndHead(sse_out_, keep_alive_);
   sse_out_.append(Chunk(stream->PrimingFrame(*cursor, shared_->options.sse_retry_ms)));
   sse_writing_ = true;
-  sse_in_flight_ = 0;
   write_started_ms_ = NowMs();
   net::async_write(socket_, net::buffer(sse_out_),
                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
@@ -629,26 +754,29 @@ void Connection::FlushSse() {
     if (sse_end_) FinishSse();
     return;
   }
-  sse_out_.clear();
+  // One chunk of every queued frame, written from the frames themselves (a
+  // gather write): the event text is never copied again.
   std::size_t payload = 0;
   for (const Frame& f : sse_queue_) payload += f->size();
-  std::string data;
-  data.reserve(payload);
-  for (const Frame& f : sse_queue_) data.append(*f);
-  sse_in_flight_ = sse_queue_.size();
-  sse_queue_.clear();
-  sse_out_ = Chunk(data);
+  sse_writing_frames_.clear();
+  sse_writing_frames_.swap(sse_queue_);
+  sse_out_.clear();
+  AppendChunkSize(sse_out_, payload);
+  std::vector<net::const_buffer> buffers;
+  buffers.reserve(sse_writing_frames_.size() + 2);
+  buffers.push_back(net::buffer(sse_out_));
+  for (const Frame& f : sse_writing_frames_) buffers.push_back(net::buffer(*f));
+  buffers.push_back(net::buffer("\r\n", 2));
   sse_writing_ = true;
   write_started_ms_ = NowMs();
-  net::async_write(socket_, net::buffer(sse_out_),
-                   [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                     self->sse_writing_ = false;
-                     if (self->sink_) self->sink_->Written(self->sse_in_flight_);
-                     self->sse_in_flight_ = 0;
-                     if (ec) return self->Close();
-                     if (self->session_) self->session_->Touch(self->shared_->engine.NowMs());
-                     self->FlushSse();
-                   });
+  net::async_write(socket_, buffers, [self = shared_from_this(), payload](boost::system::error_code ec, std::size_t) {
+    self->sse_writing_ = false;
+    if (self->sink_) self->sink_->Written(self->sse_writing_frames_.size(), payload);
+    self->sse_writing_frames_.clear();
+    if (ec) return self->Close();
+    if (self->session_) self->session_->Touch(self->shared_->engine.NowMs());
+    self->FlushSse();
+  });
 }
 
 void Connection::FinishSse() {

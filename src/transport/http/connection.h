@@ -29,6 +29,7 @@
 #include "engine/engine.h"
 #include "mcpx/http_transport.h"
 #include "transport/http/request_checks.h"
+#include "transport/http/request_parser.h"
 #include "transport/http/sse_stream.h"
 
 namespace mcpx::transport::http {
@@ -40,10 +41,16 @@ using tcp = boost::asio::ip::tcp;
 // apart from the atomic counter.
 struct HttpShared {
   HttpShared(engine::Engine& e, HttpOptions o, HostPolicy p)
-      : engine(e), options(std::move(o)), policy(std::move(p)) {}
+      : engine(e),
+        options(std::move(o)),
+        policy(std::move(p)),
+        store_budget(options.event_store_total_bytes),
+        limits{options.max_header_bytes, options.max_body_bytes, options.max_header_fields} {}
   engine::Engine& engine;
   const HttpOptions options;
   const HostPolicy policy;
+  ByteBudget store_budget;  // all sessions' event stores together
+  const RequestLimits limits;
   std::atomic<std::size_t> connections{0};
 };
 
@@ -57,8 +64,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Posted by PostExchange and sinks; `gen` guards against stale posts.
   void OnExchangeJson(std::uint64_t gen, std::string body);
-  void OnExchangeEmpty(std::uint64_t gen);
   void OnExchangeSse(std::uint64_t gen, std::shared_ptr<SseStream> stream);
+  void OnParsed(std::uint64_t gen, protocol::ParseOutcome parsed);
   void OnSseFrame(std::uint64_t gen, Frame frame);
   void OnSseEnd(std::uint64_t gen);
   void Close();
@@ -66,23 +73,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::any_io_executor executor() { return socket_.get_executor(); }
 
  private:
-  using Request = beast_http::request<beast_http::string_body>;
-
   // Waits for a request under the idle timeout; once its first bytes are
   // here, the rest must arrive within the read timeout (a client dribbling a
   // request slowly holds the connection no longer than that).
   void ReadRequest();
   void OnFirstBytes(boost::system::error_code ec, std::size_t n);
+  // Parses what is buffered; reads more until the request is complete.
   void ReadRest();
+  void ReadMore();
   void OnRead(boost::system::error_code ec);
   void Route();
   void HandlePost();
+  // Continues a POST once its body is parsed (inline, or on a worker for
+  // large bodies).
+  void Dispatch(protocol::ParseOutcome parsed);
   void HandleInitialize(protocol::Message& message);
   void HandleGet();
   void HandleDelete();
-  // Validates Mcp-Session-Id and MCP-Protocol-Version; answers and returns
-  // null on failure.
-  engine::SessionPtr RequireSession();
+  // Validates Mcp-Session-Id and MCP-Protocol-Version and that the session
+  // belongs to this transport; answers and returns null on failure.
+  HttpSessionState* RequireSession();
 
   // Writes a response: the status line and headers are appended by hand
   // (Content-Length, Connection, and `extra_headers`: preformatted
@@ -108,10 +118,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   tcp::socket socket_;
   std::shared_ptr<HttpShared> shared_;
-  boost::beast::flat_buffer buffer_;
-  std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
-  Request request_;
-  RequestHeaders headers_;  // views into request_
+  boost::beast::flat_buffer buffer_;  // bounded: see the constructor
+  std::optional<RequestParser> parser_;
+  Request request_;  // what the parser kept; reused, large buffers freed
+  bool continue_sent_ = false;  // "100 Continue" answered for this request
   std::string head_;  // the response being written
   std::string body_;
   boost::asio::steady_timer timer_;
@@ -128,11 +138,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<SseStream> stream_;
   std::shared_ptr<ConnectionSink> sink_;
   std::vector<Frame> sse_queue_;
+  std::vector<Frame> sse_writing_frames_;  // the frames of the write in flight
   std::string sse_out_;
   bool sse_active_ = false;
   bool sse_writing_ = false;
   bool sse_end_ = false;
-  std::size_t sse_in_flight_ = 0;
   std::int64_t write_started_ms_ = 0;
 };
 

@@ -1,11 +1,18 @@
 #include "mcpx/http_transport.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "engine/engine.h"
+#include "observe/log.h"
 #include "mcpx/server.h"
 #include "transport/http/adopt.h"
 #include "transport/http/connection.h"
@@ -31,9 +38,10 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
     acceptor_.bind(endpoint);
     acceptor_.listen(net::socket_base::max_listen_connections);
     const std::uint16_t port = acceptor_.local_endpoint().port();
+    HttpOptions options = options_;
+    if (options.max_connections == 0) options.max_connections = DefaultMaxConnections(options.raise_fd_limit);
     shared_ = std::make_shared<HttpShared>(
-        engine_, options_,
-        HostPolicy(options_.host, port, options_.allowed_hosts, options_.allowed_origins));
+        engine_, options, HostPolicy(options.host, port, options.allowed_hosts, options.allowed_origins));
     net::post(acceptor_.get_executor(), [self = shared_from_this()] { self->Accept(); });
     return port;
   }
@@ -58,26 +66,68 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
 
  private:
   void Accept() {
-    acceptor_.async_accept(engine_.NextIo(),
-                           [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-                             if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
-                             if (!ec) {
-                               if (self->shared_->connections.load(std::memory_order_relaxed) >=
-                                   self->options_.max_connections) {
-                                 boost::system::error_code ignored;
-                                 socket.close(ignored);
-                               } else {
-                                 socket.set_option(tcp::no_delay(true), ec);
-                                 std::make_shared<Connection>(std::move(socket), self->shared_)->Start();
-                               }
-                             }
-                             self->Accept();
-                           });
+    acceptor_.async_accept(engine_.NextIo(), [self = shared_from_this()](boost::system::error_code ec,
+                                                                         tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
+      if (ec) return self->OnAcceptError(ec);
+      if (self->backing_off_) {
+        self->backing_off_ = false;
+        observe::Log().info("accepting again");
+      }
+      if (self->shared_->connections.load(std::memory_order_relaxed) >= self->shared_->options.max_connections) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      } else {
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Connection>(std::move(socket), self->shared_)->Start();
+      }
+      self->Accept();
+    });
+  }
+
+  // Out of file descriptors (EMFILE, ENFILE) or kernel memory, accept fails
+  // at once for as long as the condition lasts: retrying at once would spin
+  // on this thread (which also runs the engine's timers). Back off, and say
+  // so once per episode.
+  void OnAcceptError(boost::system::error_code ec) {
+    engine_.metrics().accept_errors.Add();
+    const bool exhausted = ec == net::error::no_descriptors || ec.value() == ENFILE ||
+                           ec == net::error::no_memory || ec == net::error::no_buffer_space;
+    if (!exhausted) return Accept();  // ECONNABORTED and the like: the next one may work
+    if (!backing_off_) observe::Log().warn("accept failed ({}): backing off 50 ms at a time", ec.message());
+    backing_off_ = true;
+    backoff_.expires_after(std::chrono::milliseconds(50));
+    backoff_.async_wait([self = shared_from_this()](boost::system::error_code wec) {
+      if (wec || !self->acceptor_.is_open()) return;
+      self->Accept();
+    });
+  }
+
+  // Raises the soft RLIMIT_NOFILE to the hard limit (when asked) and returns
+  // the connection cap it allows: the limit less a reserve for the rest of
+  // the process (listeners, logs, the tools' own files).
+  static std::size_t DefaultMaxConnections(bool raise) {
+    constexpr rlim_t kReserve = 64;
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
+    const rlim_t before = lim.rlim_cur;
+    if (raise && lim.rlim_cur != lim.rlim_max) {
+      rlimit raised = lim;
+      raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? std::max<rlim_t>(lim.rlim_cur, 1 << 20) : lim.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+    }
+    const std::size_t cap = lim.rlim_cur > 2 * kReserve ? static_cast<std::size_t>(lim.rlim_cur - kReserve)
+                                                        : static_cast<std::size_t>(lim.rlim_cur / 2);
+    observe::Log().info("file descriptor limit {} (soft limit was {}); at most {} HTTP connections",
+                        lim.rlim_cur, before, cap);
+    return std::max<std::size_t>(cap, 1);
   }
 
   engine::Engine& engine_;
   const HttpOptions options_;
   tcp::acceptor acceptor_;
+  net::steady_timer backoff_{acceptor_.get_executor()};
+  bool backing_off_ = false;
   std::shared_ptr<HttpShared> shared_;
 };
 

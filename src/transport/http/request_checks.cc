@@ -22,34 +22,49 @@ bool ContainsIgnoringCase(const std::vector<std::string>& list, std::string_view
 
 }  // namespace
 
-RequestHeaders ScanHeaders(const boost::beast::http::fields& fields) {
-  using boost::beast::http::field;
-  RequestHeaders h;
-  const auto first = [](std::string_view& slot, std::string_view value) {
-    if (slot.data() == nullptr) slot = value;
-  };
-  for (const auto& f : fields) {
-    switch (f.name()) {
-      case field::host: first(h.host, f.value()); break;
-      case field::origin: first(h.origin, f.value()); break;
-      case field::accept: first(h.accept, f.value()); break;
-      case field::content_type: first(h.content_type, f.value()); break;
-      case field::unknown: {
-        const std::string_view name = f.name_string();
-        if (IEquals(name, kSessionHeader)) {
-          first(h.session_id, f.value());
-        } else if (IEquals(name, kVersionHeader)) {
-          first(h.protocol_version, f.value());
-        } else if (IEquals(name, kLastEventIdHeader)) {
-          first(h.last_event_id, f.value());
-        }
-        break;
-      }
-      default:
-        break;
-    }
+void RequestHeaders::Clear() {
+  for (std::string* s : {&host, &origin, &accept, &content_type, &session_id, &protocol_version,
+                         &last_event_id}) {
+    s->clear();
   }
-  return h;
+  expect_continue = false;
+  seen = 0;
+}
+
+bool RecordHeader(RequestHeaders& h, boost::beast::http::field name, std::string_view name_string,
+                  std::string_view value) {
+  using boost::beast::http::field;
+  std::string* slot = nullptr;
+  unsigned bit = 0;
+  switch (name) {
+    case field::host: slot = &h.host, bit = 1; break;
+    case field::origin: slot = &h.origin, bit = 2; break;
+    case field::content_type: slot = &h.content_type, bit = 4; break;
+    case field::accept:
+      if (!h.accept.empty()) h.accept.append(", ");
+      h.accept.append(value);
+      return true;
+    case field::expect:
+      // 100-continue is the only expectation defined (RFC 9110 10.1.1).
+      h.expect_continue = h.expect_continue || IEquals(Trim(value), "100-continue");
+      return true;
+    case field::unknown:
+      if (IEquals(name_string, kSessionHeader)) {
+        slot = &h.session_id, bit = 8;
+      } else if (IEquals(name_string, kVersionHeader)) {
+        slot = &h.protocol_version, bit = 16;
+      } else if (IEquals(name_string, kLastEventIdHeader)) {
+        slot = &h.last_event_id, bit = 32;
+      }
+      break;
+    default:
+      break;
+  }
+  if (slot == nullptr) return true;
+  if (h.seen & bit) return false;  // presence, not content, makes a duplicate
+  h.seen |= bit;
+  slot->assign(value);
+  return true;
 }
 
 bool AcceptsMediaType(std::string_view accept, std::string_view type) {

@@ -14,14 +14,23 @@ inline constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
 inline constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
 inline constexpr std::string_view kLastEventIdHeader = "Last-Event-ID";
 
-// The request headers the transport reads, found in one pass over the fields
-// (a lookup by name walks them again each time). Views into the fields; the
-// first occurrence of a name wins, as with a lookup; absent ones are empty.
+// The request headers the transport reads; the parser records each field
+// with RecordHeader and keeps nothing else. Absent ones are empty.
 struct RequestHeaders {
-  std::string_view host, origin, accept, content_type;
-  std::string_view session_id, protocol_version, last_event_id;
+  std::string host, origin, accept, content_type;
+  std::string session_id, protocol_version, last_event_id;
+  bool expect_continue = false;
+  unsigned seen = 0;  // which single-valued fields were present
+  void Clear();
 };
-RequestHeaders ScanHeaders(const boost::beast::http::fields& fields);
+
+// Records one header field. Accept may repeat (its values are joined with
+// ", ", as RFC 9110 allows for list-valued fields); Host, Origin,
+// Content-Type, Mcp-Session-Id, MCP-Protocol-Version and Last-Event-ID may
+// not: a second one makes the request ambiguous (RFC 9112 demands 400 for
+// Host), and the result is false.
+bool RecordHeader(RequestHeaders& headers, boost::beast::http::field name,
+                  std::string_view name_string, std::string_view value);
 
 // Accept header media ranges ("*/*", "text/*" and parameters understood).
 bool AcceptsMediaType(std::string_view accept, std::string_view type);

@@ -10,28 +10,50 @@ namespace mcpx::transport::http {
 // --- EventStore -----------------------------------------------------------------
 
 EventStore::~EventStore() {
-  if (metrics_) metrics_->event_store_events.Add(-static_cast<std::int64_t>(count_));
+  if (metrics_) {
+    metrics_->event_store_events.Add(-static_cast<std::int64_t>(count_));
+    metrics_->event_store_bytes.Add(-static_cast<std::int64_t>(bytes_));
+  }
+  if (budget_) budget_->Release(bytes_);
 }
 
-void EventStore::Append(std::uint64_t stream, std::uint64_t seq, Frame frame) {
-  MutexLock lock(&mu_);
+void EventStore::EvictOldest() {
+  const std::size_t cap = std::max<std::size_t>(1, limits_.max_events);
+  const std::size_t size = events_[head_].frame->size();
+  bytes_ -= size;
+  if (budget_) budget_->Release(size);
+  events_[head_].frame.reset();
+  head_ = (head_ + 1) % cap;
+  --count_;
   if (metrics_) {
-    metrics_->sse_events.Add();
-    metrics_->event_store_events.Add(1);
+    metrics_->event_store_events.Add(-1);
+    metrics_->event_store_bytes.Add(-static_cast<std::int64_t>(size));
+  }
+}
+
+bool EventStore::Append(std::uint64_t stream, std::uint64_t seq, Frame frame) {
+  MutexLock lock(&mu_);
+  if (metrics_) metrics_->sse_events.Add();
+  const std::size_t size = frame->size();
+  if (size > limits_.max_bytes) {
+    if (metrics_) metrics_->events_not_stored.Add();
+    return false;
   }
   const std::size_t cap = std::max<std::size_t>(1, limits_.max_events);
-  auto evict_oldest = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    bytes_ -= events_[head_].frame->size();
-    events_[head_].frame.reset();
-    head_ = (head_ + 1) % cap;
-    --count_;
-    if (metrics_) metrics_->event_store_events.Add(-1);
-  };
-  if (count_ == cap) evict_oldest();
+  while (count_ > 0 && (count_ == cap || bytes_ + size > limits_.max_bytes)) EvictOldest();
+  if (budget_) {
+    while (!budget_->TryCharge(size)) {
+      if (count_ == 0) {
+        if (metrics_) metrics_->events_not_stored.Add();
+        return false;
+      }
+      EvictOldest();
+    }
+  }
   // The live events are [head_, head_ + count_) modulo cap; while the vector
   // is shorter than cap nothing has wrapped, so the slot is at most size().
   const std::size_t slot = (head_ + count_) % cap;
-  bytes_ += frame->size();
+  bytes_ += size;
   Event event{stream, seq, std::move(frame)};
   if (slot == events_.size()) {
     events_.push_back(std::move(event));
@@ -39,7 +61,11 @@ void EventStore::Append(std::uint64_t stream, std::uint64_t seq, Frame frame) {
     events_[slot] = std::move(event);
   }
   ++count_;
-  while (count_ > 1 && bytes_ > limits_.max_bytes) evict_oldest();
+  if (metrics_) {
+    metrics_->event_store_events.Add(1);
+    metrics_->event_store_bytes.Add(static_cast<std::int64_t>(size));
+  }
+  return true;
 }
 
 std::vector<Frame> EventStore::After(std::uint64_t stream, std::uint64_t after) const {
@@ -56,6 +82,11 @@ std::vector<Frame> EventStore::After(std::uint64_t stream, std::uint64_t after) 
 std::size_t EventStore::size() const {
   ReaderMutexLock lock(&mu_);
   return count_;
+}
+
+std::size_t EventStore::bytes() const {
+  ReaderMutexLock lock(&mu_);
+  return bytes_;
 }
 
 // --- SseStream -----------------------------------------------------------------
@@ -169,8 +200,9 @@ std::string SseStream::PrimingFrame(std::uint64_t cursor, int retry_ms) const {
 
 // --- HttpSessionState ---------------------------------------------------------------
 
-HttpSessionState::HttpSessionState(EventStoreLimits limits, observe::Metrics* metrics)
-    : store_(std::make_shared<EventStore>(limits, metrics)),
+HttpSessionState::HttpSessionState(EventStoreLimits limits, observe::Metrics* metrics,
+                                   ByteBudget* store_budget)
+    : store_(std::make_shared<EventStore>(limits, metrics, store_budget)),
       metrics_(metrics),
       standalone_(std::make_shared<SseStream>(0, store_, metrics)) {}
 

@@ -19,6 +19,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "common/byte_budget.h"
 #include "common/mutex.h"
 #include "engine/channel.h"
 
@@ -45,16 +46,23 @@ struct EventStoreLimits {
   std::size_t max_bytes = 1 << 20;
 };
 
-// A bounded log of recent events of one session, oldest evicted first.
+// A bounded log of recent events of one session, oldest evicted first. Its
+// bytes are charged to `budget` (shared by all sessions' stores) when there
+// is one; when the budget refuses, the store evicts its own oldest events to
+// make room, and an event that still does not fit, or that alone exceeds
+// max_bytes, is not kept (it was sent; only a resumption would miss it).
 class EventStore {
  public:
-  explicit EventStore(EventStoreLimits limits, observe::Metrics* metrics = nullptr)
-      : limits_(limits), metrics_(metrics) {}
+  explicit EventStore(EventStoreLimits limits, observe::Metrics* metrics = nullptr,
+                      ByteBudget* budget = nullptr)
+      : limits_(limits), metrics_(metrics), budget_(budget) {}
   ~EventStore();
-  void Append(std::uint64_t stream, std::uint64_t seq, Frame frame);
+  // False when the event was not kept.
+  bool Append(std::uint64_t stream, std::uint64_t seq, Frame frame);
   // Frames of `stream` with seq > after, in order.
   std::vector<Frame> After(std::uint64_t stream, std::uint64_t after) const;
   std::size_t size() const;
+  std::size_t bytes() const;
 
  private:
   struct Event {
@@ -62,8 +70,11 @@ class EventStore {
     std::uint64_t seq;
     Frame frame;
   };
+  void EvictOldest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const EventStoreLimits limits_;
   observe::Metrics* const metrics_;
+  ByteBudget* const budget_;
   mutable Mutex mu_;
   // A ring over `events_` starting at `head_`; empty (no allocation) until the
   // first event, which keeps idle sessions small.
@@ -121,7 +132,7 @@ class SseStream : public engine::Channel {
 // The HTTP transport's per-session state: event store and streams.
 class HttpSessionState : public engine::SessionTransport {
  public:
-  HttpSessionState(EventStoreLimits limits, observe::Metrics* metrics);
+  HttpSessionState(EventStoreLimits limits, observe::Metrics* metrics, ByteBudget* store_budget = nullptr);
 
   const std::shared_ptr<SseStream>& standalone() const { return standalone_; }
   // A new stream for a POST that is answered with SSE.

@@ -1,3 +1,5 @@
+#include <cstdint>
+
 #include "mcpx/stdio_transport.h"
 
 #include <unistd.h>
@@ -140,6 +142,7 @@ class StdioTransport::Impl {
         auto session = engine_.NewSession(message.params);
         session->set_standalone(writer_);
         session->set_expires(false);
+        session->set_worker_share(SIZE_MAX);  // the only session: nobody to starve
         if (!engine_.Publish(session)) {
           writer_->Send(protocol::SerializeError(message.id, ErrorCode::kServerOverloaded,
                                                  "Server at session capacity"),
