@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include <string>
 
 #include "mcpx/error.h"
@@ -113,6 +116,37 @@ TEST(JsonRpcSerialize, EveryShapeRoundTrips) {
   EXPECT_EQ(Parse(SerializeRequest(9, "ping", {})).message->kind, MessageKind::kRequest);
   EXPECT_EQ(Parse(SerializeResult(9, json::object())).message->kind, MessageKind::kResponse);
   EXPECT_EQ(Parse(SerializeError(9, -1, "x")).message->kind, MessageKind::kErrorResponse);
+}
+
+// Issue 8: numbers beyond double's range became infinity, and went out as
+// the non-JSON "Infinity"; they are refused in and written as null out.
+TEST(JsonRpcParse, OutOfRangeNumbersAreParseErrorsAndNeverWritten) {
+  auto out = Parse(R"({"jsonrpc":"2.0","id":1,"method":"m","params":{"x":[1,{"y":-1e400}]}})");
+  ASSERT_TRUE(out.failure);
+  EXPECT_EQ(out.failure->code, ErrorCode::kParseError);
+  const std::string text = SerializeResult(1, json::object{{"sum", std::numeric_limits<double>::infinity()},
+                                                           {"nan", std::nan("")}, {"ok", 1.5}});
+  EXPECT_EQ(text, R"({"jsonrpc":"2.0","id":1,"result":{"sum":null,"nan":null,"ok":1.5E0}})");
+}
+
+TEST(JsonRpcParse, OverlongStringIdsAreInvalidRequests) {
+  const std::string ok = R"({"jsonrpc":"2.0","id":")" + std::string(kMaxIdBytes, 'i') + R"(","method":"m"})";
+  EXPECT_TRUE(Parse(ok).message);
+  const std::string bad = R"({"jsonrpc":"2.0","id":")" + std::string(kMaxIdBytes + 1, 'i') + R"(","method":"m"})";
+  auto out = Parse(bad);
+  ASSERT_TRUE(out.failure);
+  EXPECT_EQ(out.failure->code, ErrorCode::kInvalidRequest);
+  EXPECT_TRUE(out.failure->id.is_null());  // an over-long id is not echoed
+}
+
+// Decided (docs/security.md): a duplicate key is not an error and the last
+// one wins, as with JavaScript's JSON.parse and so the TypeScript SDK.
+TEST(JsonRpcParse, DuplicateKeysLastOneWins) {
+  auto out = Parse(R"({"jsonrpc":"2.0","id":1,"method":"first","method":"second","params":{"a":1,"a":2}})");
+  ASSERT_TRUE(out.message);
+  EXPECT_EQ(out.message->method, "second");
+  EXPECT_EQ(out.message->params.at("a"), 2);
+  EXPECT_EQ(out.message->params.size(), 1u);
 }
 
 TEST(JsonRpcIdKey, DistinguishesStringAndNumberIds) {

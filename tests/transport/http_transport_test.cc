@@ -9,6 +9,7 @@
 
 #include "mcpx/server.h"
 #include "support/http_client.h"
+#include "support/mcp_http.h"
 
 namespace mcpx {
 namespace {
@@ -17,9 +18,7 @@ using testing::HttpClient;
 using testing::HttpResponse;
 using namespace std::chrono_literals;
 
-constexpr char kInit[] =
-    R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",)"
-    R"("capabilities":{},"clientInfo":{"name":"t","version":"1"}}})";
+constexpr const char* kInit = testing::kInitializeBody;
 
 class HttpTransportTest : public ::testing::Test {
  protected:
@@ -64,32 +63,16 @@ class HttpTransportTest : public ::testing::Test {
   }
 
   std::map<std::string, std::string> Headers(const std::string& session = "") {
-    std::map<std::string, std::string> h{{"Content-Type", "application/json"},
-                                         {"Accept", "application/json, text/event-stream"}};
-    if (!session.empty()) h["Mcp-Session-Id"] = session;
-    return h;
+    return testing::McpHeaders(session);
   }
 
-  std::string Initialize(HttpClient& c) {
-    HttpResponse r = c.Request("POST", "/mcp", kInit, Headers());
-    EXPECT_EQ(r.status, 200) << r.body;
-    const std::string sid = r.header("mcp-session-id");
-    EXPECT_EQ(c.Request("POST", "/mcp", R"({"jsonrpc":"2.0","method":"notifications/initialized"})",
-                        Headers(sid)).status, 202);
-    return sid;
-  }
+  std::string Initialize(HttpClient& c) { return testing::InitializeSession(c); }
 
   HttpResponse Post(HttpClient& c, const std::string& sid, const std::string& body) {
     return c.Request("POST", "/mcp", body, Headers(sid));
   }
 
-  std::int64_t Metric(const std::string& name) {
-    HttpClient c(port_);
-    auto text = c.Request("GET", "/metrics", "", {}).body;
-    auto pos = text.find("\n" + name + " ");
-    if (pos == std::string::npos) return -1;
-    return std::stoll(text.substr(pos + name.size() + 2));
-  }
+  std::int64_t Metric(const std::string& name) { return testing::ScrapeMetric(port_, name); }
 
   std::unique_ptr<Server> server_;
   std::unique_ptr<HttpTransport> http_;

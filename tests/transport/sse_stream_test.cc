@@ -37,6 +37,35 @@ TEST(EventStore, KeepsTheNewestEventsPerBytesAndSeparatesStreams) {
   EXPECT_EQ(store.After(1, 0).size(), 10u);
 }
 
+// Issue 8, defect 4: an event alone larger than the store's bound was kept
+// anyway (a 4 MB event per session); it is sent but not stored.
+TEST(EventStore, AnEventLargerThanTheStoreIsNotKept) {
+  EventStore store({.max_events = 100, .max_bytes = 10});
+  EXPECT_TRUE(store.Append(1, 1, F("small")));
+  EXPECT_FALSE(store.Append(1, 2, F(std::string(11, 'x'))));
+  EXPECT_EQ(Texts(store.After(1, 0)), (std::vector<std::string>{"small"}));
+  EXPECT_EQ(store.bytes(), 5u);
+}
+
+// All stores together stay within one budget: a store evicts its own oldest
+// events to make room, and frees its bytes when it goes.
+TEST(EventStore, StoresShareOneBudget) {
+  ByteBudget budget(12);
+  {
+    EventStore a({.max_events = 100, .max_bytes = 100}, nullptr, &budget);
+    EventStore b({.max_events = 100, .max_bytes = 100}, nullptr, &budget);
+    EXPECT_TRUE(a.Append(1, 1, F("aaaa")));
+    EXPECT_TRUE(a.Append(1, 2, F("aaaa")));
+    EXPECT_TRUE(b.Append(1, 1, F("bbbb")));
+    EXPECT_EQ(budget.used(), 12u);
+    EXPECT_TRUE(b.Append(1, 2, F("bbbb")));  // b's own oldest goes
+    EXPECT_EQ(Texts(b.After(1, 0)), (std::vector<std::string>{"bbbb"}));
+    EXPECT_EQ(b.size(), 1u);
+    EXPECT_EQ(budget.used(), 12u);
+  }
+  EXPECT_EQ(budget.used(), 0u);
+}
+
 class RecordingSink : public SseSink {
  public:
   bool Push(Frame frame) override {
