@@ -74,5 +74,5 @@ int main(int argc, char** argv) {
 
   mcpx::Server server(options);
   Register(server);
-  return mcpx::apps::ServeHttp(server, http);
+  return mcpx::apps::ServeHttp(server, http, std::chrono::seconds(5));
 }

@@ -3,6 +3,7 @@
 // until SIGINT/SIGTERM.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <iostream>
@@ -15,11 +16,16 @@
 namespace mcpx::apps {
 
 // Returns the process exit code. `on_listening` runs once the port is bound.
-inline int ServeHttp(Server& server, const HttpOptions& http,
+// SIGINT/SIGTERM shut down gracefully: the listener closes, then
+// Server::Shutdown(drain) lets running requests finish (and answers the rest).
+inline int ServeHttp(Server& server, const HttpOptions& http, std::chrono::milliseconds drain,
                      const std::function<void(std::uint16_t port)>& on_listening = {}) {
-  HandleTerminationSignals([&server] { server.Stop(); });
-  server.Start();
   HttpTransport transport(server, http);
+  HandleTerminationSignals([&server, &transport, drain] {
+    transport.Close();
+    server.Shutdown(drain);
+  });
+  server.Start();
   std::uint16_t port = 0;
   try {
     port = transport.Listen();

@@ -16,6 +16,6 @@ int main(int argc, char** argv) {
 
   mcpx::Server server({.name = "mcpx-conformance-server", .version = "0.1.0"});
   mcpx::conformance::Register(server);
-  return mcpx::apps::ServeHttp(server, http,
+  return mcpx::apps::ServeHttp(server, http, std::chrono::seconds(5),
                                [&server](std::uint16_t) { mcpx::conformance::StartAutomaticBehaviours(server); });
 }

@@ -1,5 +1,6 @@
 // mcpxd: the demo MCP server. Serves a small, real set of tools, resources and
 // prompts over Streamable HTTP (default 127.0.0.1:8080/mcp) or stdio.
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   mcpx::HttpOptions http;
   bool stdio = false;
   std::size_t idle_minutes = 30;
+  std::size_t drain_ms = 10000;
   app.add_option("--host", http.host, "Address to bind")->capture_default_str();
   app.add_option("--port", http.port, "Port to bind (0: any free port)")->capture_default_str();
   app.add_flag("--stdio", stdio, "Serve one client over stdin/stdout instead of HTTP");
@@ -27,6 +29,8 @@ int main(int argc, char** argv) {
   app.add_option("--io-threads", options.io_threads, "I/O threads (0: one)");
   app.add_option("--max-sessions", options.max_sessions, "Session cap")->capture_default_str();
   app.add_option("--session-timeout-min", idle_minutes, "Idle session expiry in minutes")
+      ->capture_default_str();
+  app.add_option("--drain-ms", drain_ms, "On SIGTERM/SIGINT, how long running requests may finish")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   options.session_idle_timeout = std::chrono::minutes(idle_minutes);
@@ -42,7 +46,7 @@ int main(int argc, char** argv) {
     server.Wait();
     return 0;
   }
-  return mcpx::apps::ServeHttp(server, http, [&http](std::uint16_t port) {
+  return mcpx::apps::ServeHttp(server, http, std::chrono::milliseconds(drain_ms), [&http](std::uint16_t port) {
     std::cerr << "connect an MCP client with the Streamable HTTP transport to that URL, e.g.\n"
               << "  npx @modelcontextprotocol/inspector  (transport: Streamable HTTP)\n"
               << "metrics at http://" << http.host << ":" << port << "/metrics; Ctrl-C stops\n";

@@ -123,6 +123,13 @@ class Server {
   void Start();
   // Stops accepting work, closes sessions, joins threads. Idempotent.
   void Stop();
+  // Graceful shutdown, then Stop(): new sessions and requests are refused
+  // (HTTP 503, JSON-RPC -32000 "Server shutting down"; answers and
+  // notifications from clients are still taken), standalone SSE streams are
+  // ended so that clients reconnect elsewhere, keep-alive ends, and running
+  // requests get up to `drain` to finish; those still running then are
+  // answered -32000 and cancelled. Close the transports' listeners first.
+  void Shutdown(std::chrono::milliseconds drain);
   // Blocks until Stop() is called (from another thread or a signal handler).
   void Wait();
   // Start() then Wait().

@@ -194,6 +194,42 @@ void Engine::Stop() {
   stopped_.count_down();
 }
 
+void Engine::Drain(std::chrono::milliseconds drain) {
+  if (!started_.load() || stopping() || draining_.exchange(true)) return;
+  observe::Log().info("shutting down: draining {} request(s) for up to {} ms",
+                      metrics_.requests_inflight.value(), drain.count());
+  // Clients reconnect their standalone streams elsewhere (or find us gone).
+  for (const SessionPtr& s : sessions_.Snapshot()) {
+    if (Channel* standalone = s->standalone()) standalone->Disconnect();
+  }
+  // The drain waits in real time (it is the process's last act, not a test's
+  // clock): polled, since requests end on many threads.
+  const auto deadline = std::chrono::steady_clock::now() + drain;
+  while (metrics_.requests_inflight.value() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::size_t answered = 0;
+  for (const SessionPtr& s : sessions_.Snapshot()) {
+    for (const auto& r : s->SnapshotRequests()) {
+      if (r->CompleteWithError(ErrorCode::kServerOverloaded, "Server shutting down")) {
+        ++answered;
+        metrics_.CountRequest(observe::MethodIdOf(r->method()), observe::Outcome::kError);
+      }
+      r->Cancel(/*drop_response=*/false);
+    }
+  }
+  // Let every I/O thread run what was posted so far (the last answers are
+  // handed to the sockets) before Stop() ends them.
+  std::vector<std::future<void>> flushed;
+  for (auto& io : ios_) {
+    auto done = std::make_shared<std::promise<void>>();
+    flushed.push_back(done->get_future());
+    boost::asio::post(*io, [done] { done->set_value(); });
+  }
+  for (auto& f : flushed) f.wait_for(std::chrono::seconds(1));
+  observe::Log().info("drained; {} request(s) answered as cancelled by the shutdown", answered);
+}
+
 void Engine::Wait() {
   stopped_.wait();
   if (joined_.exchange(true)) return;
@@ -218,7 +254,7 @@ SessionPtr Engine::NewSession(const json::object& params) {
 }
 
 bool Engine::Publish(const SessionPtr& session) {
-  if (stopping()) return false;
+  if (stopping() || draining()) return false;
   if (sessions_.Insert(session) != SessionDirectory::InsertResult::kInserted) {
     metrics_.sessions_rejected.Add();
     observe::Log().warn("session refused: {} sessions, the cap", sessions_.capacity());
@@ -524,6 +560,10 @@ void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message
                            std::shared_ptr<Channel> channel) {
   const auto& table = Methods();
   auto entry = table.find(message.method);
+  if (draining()) {
+    return Refuse(message, *channel, entry == table.end() ? observe::MethodId::kOther : entry->second.id,
+                  ErrorCode::kServerOverloaded, "Server shutting down");
+  }
   if (entry == table.end()) {
     metrics_.CountRequest(observe::MethodId::kOther, observe::Outcome::kError);
     const std::string text = message.method == "initialize"

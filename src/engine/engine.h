@@ -63,6 +63,10 @@ class Engine {
   void Stop();
   void Wait();
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  // See Server::Shutdown. Blocks the caller up to `drain` (plus a flush of
+  // the I/O threads); Stop() follows.
+  void Drain(std::chrono::milliseconds drain);
+  bool draining() const { return draining_.load(std::memory_order_acquire); }
 
   // --- Sessions -------------------------------------------------------------
   // Validates initialize params and builds an unpublished session. Throws
@@ -195,6 +199,7 @@ class Engine {
   boost::asio::steady_timer watchdog_timer_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> draining_{false};
   std::latch stopped_{1};
   std::atomic<bool> joined_{false};
 };

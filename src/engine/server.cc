@@ -91,6 +91,10 @@ void Server::SetCompletionHandler(CompletionHandler handler) {
 
 void Server::Start() { engine_->Start(); }
 void Server::Stop() { engine_->Stop(); }
+void Server::Shutdown(std::chrono::milliseconds drain) {
+  engine_->Drain(drain);
+  engine_->Stop();
+}
 void Server::Wait() { engine_->Wait(); }
 void Server::Run() {
   Start();

@@ -144,11 +144,19 @@ TEST_F(HttpTransportTest, SessionHeaderChecks) {
   auto headers = Headers(sid);
   headers["MCP-Protocol-Version"] = "1999-01-01";
   EXPECT_EQ(c.Request("POST", "/mcp", ping, headers).status, 400);
-  // A supported version other than the negotiated one is just as wrong.
-  headers["MCP-Protocol-Version"] = "2025-06-18";
-  EXPECT_EQ(c.Request("POST", "/mcp", ping, headers).status, 400);
-  headers["MCP-Protocol-Version"] = "2025-11-25";
+  headers["MCP-Protocol-Version"] = "2025-06-18";  // older than negotiated: taken
   EXPECT_EQ(c.Request("POST", "/mcp", ping, headers).status, 200);
+
+  // A session negotiated at 2025-06-18 may not claim 2025-11-25 (issue 8:
+  // the header was never compared with the negotiated version).
+  std::string old_init = kInit;
+  old_init.replace(old_init.find("2025-11-25"), 10, "2025-06-18");
+  const std::string old_sid = c.Request("POST", "/mcp", old_init, Headers()).header("mcp-session-id");
+  auto newer = Headers(old_sid);
+  newer["MCP-Protocol-Version"] = "2025-11-25";
+  EXPECT_EQ(c.Request("POST", "/mcp", ping, newer).status, 400);
+  newer["MCP-Protocol-Version"] = "2025-06-18";
+  EXPECT_EQ(c.Request("POST", "/mcp", ping, newer).status, 200);
 
   EXPECT_EQ(c.Request("DELETE", "/mcp", "", Headers(sid)).status, 200);
   EXPECT_EQ(Post(c, sid, ping).status, 404);

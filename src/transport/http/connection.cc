@@ -452,6 +452,12 @@ void Connection::Route() {
       HandlePost();
       return;
     case beast_http::verb::get:
+      if (shared_->engine.draining()) {
+        Respond(status::service_unavailable, "application/json",
+                protocol::SerializeError(nullptr, ErrorCode::kServerOverloaded, "Server shutting down"),
+                "Retry-After: 5\r\n");
+        return;
+      }
       HandleGet();
       return;
     case beast_http::verb::delete_:
@@ -485,10 +491,15 @@ HttpSessionState* Connection::RequireSession() {
     RespondError(status::not_found, ErrorCode::kRequestTimeout, "Session not found");
     return nullptr;
   }
-  if (!h.protocol_version.empty() && h.protocol_version != session_->init().protocol_version) {
+  // A request may not claim a newer revision than the session negotiated
+  // (it would ask for behaviour the session does not have). An older one is
+  // taken: the official conformance suite itself sends 2025-03-26 on
+  // 2025-11-25 sessions, and older revisions' requests are a subset.
+  // Revisions are dates, so they compare as strings.
+  if (!h.protocol_version.empty() && h.protocol_version > session_->init().protocol_version) {
     session_.reset();
     RespondError(status::bad_request, ErrorCode::kServerOverloaded,
-                 "Bad Request: MCP-Protocol-Version differs from the version negotiated at initialize");
+                 "Bad Request: MCP-Protocol-Version is newer than the version negotiated at initialize");
     return nullptr;
   }
   return state;
@@ -585,7 +596,8 @@ void Connection::HandleInitialize(protocol::Message& message) {
   if (!engine.Publish(session)) {
     Respond(status::service_unavailable, "application/json",
             protocol::SerializeError(message.id, ErrorCode::kServerOverloaded,
-                                     "Server at session capacity; retry later"),
+                                     engine.draining() ? "Server shutting down"
+                                                       : "Server at session capacity; retry later"),
             "Retry-After: 5\r\n");
     return;
   }
@@ -634,6 +646,7 @@ void Connection::Respond(status st, std::string_view content_type, std::string b
                          std::string_view extra_headers) {
   if (closed_) return;
   waiting_ = false;
+  if (shared_->engine.draining()) keep_alive_ = false;  // shutting down: no next request here
   if (static_cast<unsigned>(st) >= 400) shared_->engine.metrics().http_errors.Add();
   head_.clear();
   AppendStatusLine(head_, st);
@@ -704,6 +717,7 @@ void Connection::OnExchangeSse(std::uint64_t gen, std::shared_ptr<SseStream> str
 
 void Connection::StartSse(const std::shared_ptr<SseStream>& stream, std::optional<std::uint64_t> after) {
   waiting_ = false;
+  if (shared_->engine.draining()) keep_alive_ = false;
   sink_ = std::make_shared<ConnectionSink>(weak_from_this(), socket_.get_executor(), gen_, shared_->options,
                                            shared_->engine.buffer_budget(), shared_->engine.metrics());
   const auto cursor = stream->Attach(sink_, after);

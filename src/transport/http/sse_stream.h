@@ -94,6 +94,8 @@ class SseStream : public engine::Channel {
   // engine::Channel: records the event and hands it to the attached sink.
   void Send(std::string message, bool final) override;
   void Finish() override;
+  // Ends the connection carrying the stream, keeping the stream (DetachSink).
+  void Disconnect() override { DetachSink(); }
 
   // Attaches `sink`, first replaying stored events with seq > `after` (or,
   // without `after`, those never handed to any sink). Returns the cursor it
