@@ -24,7 +24,10 @@ bool MatchUriTemplate(std::string_view tpl, std::string_view uri,
     std::size_t end = u;
     while (end < uri.size() && uri[end] != '/' && (stop == '\0' || uri[end] != stop)) ++end;
     if (end == u) return false;
-    found[name] = std::string(uri.substr(u, end - u));
+    // A variable has one value (RFC 6570): a name used twice must match the
+    // same text both times (found by fuzz_uri_template).
+    const auto [it, inserted] = found.try_emplace(std::move(name), uri.substr(u, end - u));
+    if (!inserted && it->second != uri.substr(u, end - u)) return false;
     u = end;
   }
   if (u != uri.size()) return false;
