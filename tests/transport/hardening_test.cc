@@ -175,6 +175,14 @@ TEST_F(HardeningTest, SpentByteBudgetAnswers503WithRetryAfter) {
 // Defect 5: out of file descriptors, accept() failed at once and was retried
 // at once: a busy loop on the thread that runs the engine's timers.
 TEST_F(HardeningTest, AcceptBacksOffWhenFileDescriptorsRunOut) {
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+  // UBSan's vptr check probes memory through a pipe(): with the descriptor
+  // table full it fails and reports a false error. Release and TSan runs
+  // cover this test.
+  GTEST_SKIP() << "sanitizer runtime needs free descriptors";
+#endif
+#endif
   Start({}, {.max_connections = 1000, .raise_fd_limit = false});
   rlimit saved{};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);

@@ -50,10 +50,11 @@ TEST(EventStore, AnEventLargerThanTheStoreIsNotKept) {
 // All stores together stay within one budget: a store evicts its own oldest
 // events to make room, and frees its bytes when it goes.
 TEST(EventStore, StoresShareOneBudget) {
-  ByteBudget budget(12);
+  auto shared = std::make_shared<ByteBudget>(12);
+  ByteBudget& budget = *shared;
   {
-    EventStore a({.max_events = 100, .max_bytes = 100}, nullptr, &budget);
-    EventStore b({.max_events = 100, .max_bytes = 100}, nullptr, &budget);
+    EventStore a({.max_events = 100, .max_bytes = 100}, nullptr, shared);
+    EventStore b({.max_events = 100, .max_bytes = 100}, nullptr, shared);
     EXPECT_TRUE(a.Append(1, 1, F("aaaa")));
     EXPECT_TRUE(a.Append(1, 2, F("aaaa")));
     EXPECT_TRUE(b.Append(1, 1, F("bbbb")));

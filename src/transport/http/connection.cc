@@ -590,7 +590,7 @@ void Connection::HandleInitialize(protocol::Message& message) {
   const auto& opts = shared_->options;
   auto state = std::make_shared<HttpSessionState>(
       EventStoreLimits{opts.event_store_events, opts.event_store_bytes}, &engine.metrics(),
-      &shared_->store_budget);
+      shared_->store_budget);
   session->set_standalone(state->standalone());
   session->set_transport(state);
   if (!engine.Publish(session)) {

@@ -44,12 +44,14 @@ struct HttpShared {
       : engine(e),
         options(std::move(o)),
         policy(std::move(p)),
-        store_budget(options.event_store_total_bytes),
+        store_budget(std::make_shared<ByteBudget>(options.event_store_total_bytes)),
         limits{options.max_header_bytes, options.max_body_bytes, options.max_header_fields} {}
   engine::Engine& engine;
   const HttpOptions options;
   const HostPolicy policy;
-  ByteBudget store_budget;  // all sessions' event stores together
+  // All sessions' event stores together; shared with them, since sessions
+  // may outlive the transport.
+  const std::shared_ptr<ByteBudget> store_budget;
   const RequestLimits limits;
   std::atomic<std::size_t> connections{0};
 };

@@ -201,8 +201,8 @@ std::string SseStream::PrimingFrame(std::uint64_t cursor, int retry_ms) const {
 // --- HttpSessionState ---------------------------------------------------------------
 
 HttpSessionState::HttpSessionState(EventStoreLimits limits, observe::Metrics* metrics,
-                                   ByteBudget* store_budget)
-    : store_(std::make_shared<EventStore>(limits, metrics, store_budget)),
+                                   std::shared_ptr<ByteBudget> store_budget)
+    : store_(std::make_shared<EventStore>(limits, metrics, std::move(store_budget))),
       metrics_(metrics),
       standalone_(std::make_shared<SseStream>(0, store_, metrics)) {}
 

@@ -53,9 +53,10 @@ struct EventStoreLimits {
 // max_bytes, is not kept (it was sent; only a resumption would miss it).
 class EventStore {
  public:
+  // The budget is shared: stores may outlive the transport that made them.
   explicit EventStore(EventStoreLimits limits, observe::Metrics* metrics = nullptr,
-                      ByteBudget* budget = nullptr)
-      : limits_(limits), metrics_(metrics), budget_(budget) {}
+                      std::shared_ptr<ByteBudget> budget = nullptr)
+      : limits_(limits), metrics_(metrics), budget_(std::move(budget)) {}
   ~EventStore();
   // False when the event was not kept.
   bool Append(std::uint64_t stream, std::uint64_t seq, Frame frame);
@@ -74,7 +75,7 @@ class EventStore {
 
   const EventStoreLimits limits_;
   observe::Metrics* const metrics_;
-  ByteBudget* const budget_;
+  const std::shared_ptr<ByteBudget> budget_;
   mutable Mutex mu_;
   // A ring over `events_` starting at `head_`; empty (no allocation) until the
   // first event, which keeps idle sessions small.
@@ -134,7 +135,8 @@ class SseStream : public engine::Channel {
 // The HTTP transport's per-session state: event store and streams.
 class HttpSessionState : public engine::SessionTransport {
  public:
-  HttpSessionState(EventStoreLimits limits, observe::Metrics* metrics, ByteBudget* store_budget = nullptr);
+  HttpSessionState(EventStoreLimits limits, observe::Metrics* metrics,
+                   std::shared_ptr<ByteBudget> store_budget = nullptr);
 
   const std::shared_ptr<SseStream>& standalone() const { return standalone_; }
   // A new stream for a POST that is answered with SSE.
