@@ -17,7 +17,10 @@ struct StdioOptions {
   int input_fd = 0;
   int output_fd = 1;
   std::size_t max_line_bytes = 4 << 20;  // longer lines are answered with -32700
+  // Output waiting for a slow reader of stdout; past either bound further
+  // messages are dropped (and logged) until it catches up.
   std::size_t max_queued_messages = 65536;
+  std::size_t max_queued_bytes = 64 << 20;
 };
 
 class StdioTransport {

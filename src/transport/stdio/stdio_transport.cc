@@ -1,10 +1,9 @@
-#include <cstdint>
-
 #include "mcpx/stdio_transport.h"
 
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -14,6 +13,7 @@
 #include "engine/engine.h"
 #include "mcpx/error.h"
 #include "mcpx/server.h"
+#include "observe/log.h"
 #include "protocol/jsonrpc.h"
 
 namespace mcpx {
@@ -26,7 +26,8 @@ namespace {
 // and is never held while writing.
 class LineWriter : public engine::Channel {
  public:
-  LineWriter(int fd, std::size_t max_queued) : fd_(fd), max_queued_(max_queued) {
+  LineWriter(int fd, std::size_t max_queued, std::size_t max_queued_bytes)
+      : fd_(fd), max_queued_(max_queued), max_queued_bytes_(max_queued_bytes) {
     thread_ = std::thread([this] { Loop(); });
   }
   ~LineWriter() override { Shutdown(); }
@@ -34,8 +35,17 @@ class LineWriter : public engine::Channel {
   void Send(std::string message, bool) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (closed_ || queue_.size() >= max_queued_) return;
+      if (closed_) return;
+      // A reader of stdout that stopped reading: past either bound the
+      // message is dropped (stdio has no connection to cut), and said once.
+      if (queue_.size() >= max_queued_ || queued_bytes_ + message.size() > max_queued_bytes_) {
+        if (!dropping_) observe::Log().warn("stdout reader is not keeping up: dropping messages");
+        dropping_ = true;
+        return;
+      }
+      dropping_ = false;
       message.push_back('\n');
+      queued_bytes_ += message.size();
       queue_.push_back(std::move(message));
     }
     cv_.notify_one();
@@ -61,6 +71,7 @@ class LineWriter : public engine::Channel {
       if (queue_.empty() && closed_) return;
       std::deque<std::string> batch;
       batch.swap(queue_);
+      queued_bytes_ = 0;  // the batch is no longer queued (it is being written)
       lock.unlock();
       for (const std::string& line : batch) WriteAll(line);
       lock.lock();
@@ -79,9 +90,12 @@ class LineWriter : public engine::Channel {
 
   const int fd_;
   const std::size_t max_queued_;
+  const std::size_t max_queued_bytes_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool dropping_ = false;
   bool closed_ = false;
   std::thread thread_;
 };
@@ -93,7 +107,8 @@ class StdioTransport::Impl {
   Impl(Server& server, StdioOptions options)
       : engine_(server.engine()),
         options_(options),
-        writer_(std::make_shared<LineWriter>(options.output_fd, options.max_queued_messages)) {}
+        writer_(std::make_shared<LineWriter>(options.output_fd, options.max_queued_messages,
+                                             options.max_queued_bytes)) {}
 
   void Run() {
     std::string pending;
