@@ -73,8 +73,10 @@ void Register(Server& server) {
       .input_schema = json::parse(R"({"type":"object","properties":{"ms":{"type":"integer",
           "minimum":0,"maximum":60000}},"required":["ms"]})").as_object(),
       .async_handler = [](Context ctx, const json::object& args, Reply<ToolResult> reply) {
-        // Clamped as a double first: casting 1e19 to an integer is undefined.
-        const auto ms = static_cast<std::int64_t>(std::clamp(NumberArg(args, "ms"), 0.0, 60000.0));
+        // Checked as a double: casting 1e19 to an integer would be undefined.
+        const double requested = NumberArg(args, "ms");
+        if (!(requested >= 0 && requested <= 60000)) return reply(ToolResult::ErrorText("ms must be 0 to 60000"));
+        const auto ms = static_cast<std::int64_t>(requested);
         ctx.After(std::chrono::milliseconds(ms),
                   [reply, ms] { reply(ToolResult::Text("slept " + std::to_string(ms) + " ms")); });
       },
@@ -87,7 +89,9 @@ void Register(Server& server) {
       .input_schema = json::parse(R"({"type":"object","properties":{"n":{"type":"integer",
           "minimum":0,"maximum":100}},"required":["n"]})").as_object(),
       .async_handler = [](Context ctx, const json::object& args, Reply<ToolResult> reply) {
-        const int n = static_cast<int>(std::clamp(NumberArg(args, "n"), 0.0, 100.0));
+        const double requested = NumberArg(args, "n");
+        if (!(requested >= 0 && requested <= 100)) return reply(ToolResult::ErrorText("n must be 0 to 100"));
+        const int n = static_cast<int>(requested);
         CountdownStep(ctx, n, n, 100, reply);
       },
   });

@@ -39,7 +39,7 @@ struct ServerOptions {
 
   // Threads running network I/O and inline handlers. 0: one.
   std::size_t io_threads = 0;
-  // Threads running pool handlers. 0: the number of hardware threads (at least 4).
+  // Threads running pool handlers. 0: the number of hardware threads (at least 2).
   std::size_t worker_threads = 0;
   // How worker threads give way to the I/O threads when cores are contended,
   // so that CPU-heavy handlers do not delay other sessions' network I/O
@@ -65,7 +65,10 @@ struct ServerOptions {
   // handlers wait in its own queue, so no session can starve the others (a
   // handler blocked in RequestClientSync holds its worker). 0: a quarter of
   // worker_threads, at least 1. A stdio session, alone in its transport, has
-  // no such bound.
+  // no such bound. With few workers, several sessions together can still
+  // hold them all: where clients may leave server requests unanswered, run
+  // more workers (they cost little while blocked) or a shorter
+  // client_request_timeout.
   std::size_t max_workers_per_session = 0;
   // Bytes held for clients, process-wide: request bodies being read, requests
   // in flight (charged their JSON text size), queued stream output. A request

@@ -153,7 +153,7 @@ Engine::~Engine() {
 void Engine::Start() {
   if (started_.exchange(true)) return;
   std::size_t workers = options_.worker_threads;
-  if (workers == 0) workers = std::max(4u, std::thread::hardware_concurrency());
+  if (workers == 0) workers = std::max(2u, std::thread::hardware_concurrency());
   workers_ = workers;
   workers_per_session_ = options_.max_workers_per_session != 0
                              ? options_.max_workers_per_session
@@ -594,7 +594,7 @@ void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message
     }
   }
   ByteLease charge(&buffer_budget_);
-  if (!charge.Resize(message.wire_bytes)) {
+  if (!charge.Resize(message.wire_bytes * protocol::kTreeBytesPerTextByte)) {
     metrics_.overload_refusals.Add();
     return Refuse(message, *channel, entry->second.id, ErrorCode::kServerOverloaded,
                   "Server overloaded: memory budget spent; retry later");

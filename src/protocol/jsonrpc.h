@@ -19,6 +19,11 @@ struct ParseLimits {
 // Longest string id accepted (the default of ParseLimits::max_id_bytes).
 inline constexpr std::size_t kMaxIdBytes = 256;
 
+// What a parsed message may hold per byte of its JSON text, at most about:
+// Boost.JSON spends a 16-byte value on a 2-byte element ("0,"), 32 bytes on a
+// 4-byte member ("a":0,). The byte budget charges parsed messages this much.
+inline constexpr std::size_t kTreeBytesPerTextByte = 8;
+
 enum class MessageKind { kRequest, kNotification, kResponse, kErrorResponse };
 
 // One well-formed JSON-RPC message. `id` is a string or integer for requests and

@@ -520,14 +520,24 @@ void Connection::HandlePost() {
   if (request_.body.size() <= kInlineParseBytes) {
     protocol::ParseOutcome parsed = protocol::Parse(request_.body);
     request_.ReleaseBody();
-    Dispatch(std::move(parsed));
+    Dispatch(std::move(parsed), /*offloaded=*/false);
     return;
   }
   // A large body is parsed on a worker, so that it delays no other
-  // connection of this I/O thread; the answer continues here.
-  waiting_ = true;
+  // connection of this I/O thread; the answer continues here. The parse may
+  // build a tree several times the text's size: that is charged first.
   auto lease = std::make_shared<ByteLease>();
   auto body = std::make_shared<std::string>(request_.TakeBody(*lease));
+  if (!lease->Resize(body->size() * protocol::kTreeBytesPerTextByte)) {
+    keep_alive_ = false;
+    shared_->engine.metrics().overload_refusals.Add();
+    Respond(status::service_unavailable, "application/json",
+            protocol::SerializeError(nullptr, ErrorCode::kServerOverloaded,
+                                     "Server overloaded: memory budget spent; retry later"),
+            "Retry-After: 1\r\n");
+    return;
+  }
+  waiting_ = true;
   shared_->engine.metrics().offloaded_parses.Add();
   shared_->engine.Post([weak = weak_from_this(), executor = socket_.get_executor(), gen = gen_, body, lease] {
     auto parsed = std::make_shared<protocol::ParseOutcome>(protocol::Parse(*body));
@@ -542,10 +552,10 @@ void Connection::HandlePost() {
 
 void Connection::OnParsed(std::uint64_t gen, protocol::ParseOutcome parsed) {
   if (gen != gen_ || closed_ || !waiting_) return;
-  Dispatch(std::move(parsed));
+  Dispatch(std::move(parsed), /*offloaded=*/true);
 }
 
-void Connection::Dispatch(protocol::ParseOutcome parsed) {
+void Connection::Dispatch(protocol::ParseOutcome parsed, bool offloaded) {
   if (parsed.failure) {
     RespondError(status::bad_request, parsed.failure->code, parsed.failure->message, parsed.failure->id);
     return;
@@ -557,16 +567,25 @@ void Connection::Dispatch(protocol::ParseOutcome parsed) {
   }
   HttpSessionState* state = RequireSession();
   if (state == nullptr) return;
-  if (!message.is_request()) {
-    shared_->engine.HandleMessage(session_, std::move(message), nullptr);
-    Respond(status::accepted);
+  std::shared_ptr<PostExchange> exchange;
+  if (message.is_request()) {
+    exchange = std::make_shared<PostExchange>(weak_from_this(), socket_.get_executor(), gen_,
+                                              std::shared_ptr<HttpSessionState>(session_, state),
+                                              shared_->options.json_responses);
+    waiting_ = true;
+  }
+  if (offloaded) {
+    auto moved = std::make_shared<protocol::Message>(std::move(message));
+    shared_->engine.Post([engine = &shared_->engine, session = session_, moved, exchange] {
+      engine->HandleMessage(session, std::move(*moved), exchange);
+    });
+  } else {
+    shared_->engine.HandleMessage(session_, std::move(message), exchange);
+  }
+  if (!exchange) {
+    Respond(status::accepted);  // a notification or a response: nothing to wait for
     return;
   }
-  auto exchange = std::make_shared<PostExchange>(
-      weak_from_this(), socket_.get_executor(), gen_, std::shared_ptr<HttpSessionState>(session_, state),
-      shared_->options.json_responses);
-  waiting_ = true;
-  shared_->engine.HandleMessage(session_, std::move(message), std::move(exchange));
   // Still waiting (the handler runs elsewhere or has not answered yet): watch
   // for the client going away meanwhile. An inline answer needs no watch, and
   // skipping it saves a syscall (epoll_ctl) per request.

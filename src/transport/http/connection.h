@@ -87,8 +87,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Route();
   void HandlePost();
   // Continues a POST once its body is parsed (inline, or on a worker for
-  // large bodies).
-  void Dispatch(protocol::ParseOutcome parsed);
+  // large bodies: then the engine also takes the message on a worker, so
+  // that neither an inline handler nor freeing the large tree runs here).
+  void Dispatch(protocol::ParseOutcome parsed, bool offloaded);
   void HandleInitialize(protocol::Message& message);
   void HandleGet();
   void HandleDelete();
