@@ -74,6 +74,10 @@ done
 
 echo "=== fuzz summary (${seconds}s per target)"
 printf '%s\n' "${summary[@]}"
+total=$(printf '%s\n' "${summary[@]}" | sed -nE 's/.*execs=([0-9]+).*/\1/p' | awk '{n += $1} END {print n + 0}')
+echo "total executions: $total"
+# The plain closing line CI reads (targets passed and failed).
+echo "fuzz: $(( ${#summary[@]} - ${#failed[@]} )) passed, ${#failed[@]} failed"
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "fuzz.sh: findings in: ${failed[*]}" >&2
   exit 1
