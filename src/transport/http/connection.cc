@@ -385,11 +385,7 @@ void Connection::OnRead(boost::system::error_code ec) {
     request_.ReleaseBody();
     switch (parser_->refusal()) {
       case RequestRefusal::kOverloaded:
-        shared_->engine.metrics().overload_refusals.Add();
-        Respond(status::service_unavailable, "application/json",
-                protocol::SerializeError(nullptr, ErrorCode::kServerOverloaded,
-                                         "Server overloaded: memory budget spent; retry later"),
-                "Retry-After: 1\r\n");
+        RespondOverloaded();
         return;
       case RequestRefusal::kTooManyFields:
         RespondError(status::request_header_fields_too_large, ErrorCode::kInvalidRequest,
@@ -530,11 +526,7 @@ void Connection::HandlePost() {
   auto body = std::make_shared<std::string>(request_.TakeBody(*lease));
   if (!lease->Resize(body->size() * protocol::kTreeBytesPerTextByte)) {
     keep_alive_ = false;
-    shared_->engine.metrics().overload_refusals.Add();
-    Respond(status::service_unavailable, "application/json",
-            protocol::SerializeError(nullptr, ErrorCode::kServerOverloaded,
-                                     "Server overloaded: memory budget spent; retry later"),
-            "Retry-After: 1\r\n");
+    RespondOverloaded();
     return;
   }
   waiting_ = true;
@@ -681,6 +673,14 @@ void Connection::Respond(status st, std::string_view content_type, std::string b
                    [self = shared_from_this(), keep_alive = keep_alive_](boost::system::error_code ec, std::size_t) {
                      self->OnWritten(keep_alive, ec);
                    });
+}
+
+void Connection::RespondOverloaded() {
+  shared_->engine.metrics().overload_refusals.Add();
+  Respond(status::service_unavailable, "application/json",
+          protocol::SerializeError(nullptr, ErrorCode::kServerOverloaded,
+                                   "Server overloaded: memory budget spent; retry later"),
+          "Retry-After: 1\r\n");
 }
 
 void Connection::RespondError(status st, int code, std::string_view message, const json::value& id) {

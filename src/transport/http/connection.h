@@ -104,6 +104,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
                std::string body = {}, std::string_view extra_headers = {});
   void RespondError(beast_http::status status, int code, std::string_view message,
                     const json::value& id = nullptr);
+  // 503 with Retry-After: the byte budget refused what this request needs.
+  void RespondOverloaded();
   void OnWritten(bool keep_alive, boost::system::error_code ec);
   void LingerClose();
   void Drain(std::size_t drained);
