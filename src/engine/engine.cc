@@ -122,6 +122,23 @@ std::uint64_t MicrosSince(std::int64_t started_us) {
   return now > started_us ? static_cast<std::uint64_t>(now - started_us) : 0;
 }
 
+// Runs `io` until it is stopped. An exception that escapes a handler (none
+// should: untrusted input takes error codes, user handlers are wrapped) is
+// logged and the loop goes on, so that no single connection or handler can
+// end the process; the handler that threw is gone, the thread is not.
+void RunContext(boost::asio::io_context& io, const char* what) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      observe::Log().error("{} thread: exception escaped a handler: {}", what, e.what());
+    } catch (...) {
+      observe::Log().error("{} thread: non-standard exception escaped a handler", what);
+    }
+  }
+}
+
 }  // namespace
 
 bool IsSupportedProtocolVersion(std::string_view version) {
@@ -161,7 +178,7 @@ void Engine::Start() {
   pool_work_ = std::make_unique<WorkGuard>(pool_.get_executor());
   for (auto& io : ios_) {
     io_work_.push_back(boost::asio::make_work_guard(*io));
-    io_threads_.emplace_back([&io = *io] { io.run(); });
+    io_threads_.emplace_back([&io = *io] { RunContext(io, "I/O"); });
   }
   for (std::size_t i = 0; i < workers; ++i) {
     worker_threads_.emplace_back([this] {
@@ -175,7 +192,7 @@ void Engine::Start() {
       } else if (options_.worker_priority == Priority::kNice && options_.worker_nice > 0) {
         setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.worker_nice);
       }
-      pool_.run();
+      RunContext(pool_, "worker");
     });
   }
   boost::asio::post(io(), [this] {

@@ -1,15 +1,17 @@
 #include "engine/engine.h"
 
 #include <gtest/gtest.h>
-
 #include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
+
+#include <boost/asio/post.hpp>
 
 #include "mcpx/error.h"
 #include "mcpx/server.h"
@@ -313,6 +315,20 @@ TEST_F(EngineTest, NoSessionHoldsMoreThanItsShareOfWorkers) {
   // workers (TearDown would otherwise wait for the timeouts).
   server_->CloseSession(a->id());
   server_->CloseSession(b->id());
+}
+
+// Issue 8: an exception escaping any handler on an I/O or worker thread
+// ended io.run() and the process. The thread logs it and goes on.
+TEST_F(EngineTest, AnExceptionEscapingAHandlerDoesNotEndItsThread) {
+  boost::asio::post(engine().io(), [] { throw std::runtime_error("escaped on the I/O thread"); });
+  engine().Post([] { throw std::runtime_error("escaped on a worker"); });
+  auto io_alive = std::make_shared<std::promise<void>>();
+  engine().AfterOnIo(1ms, [io_alive] { io_alive->set_value(); });
+  EXPECT_EQ(io_alive->get_future().wait_for(5s), std::future_status::ready);
+  for (int i = 0; i < 4; ++i) engine().Post([] { throw std::logic_error("again"); });
+  auto s = NewSession();
+  auto ok = Call(s, "tools/call", {{"name", "echo"}, {"arguments", {{"text", "still here"}}}});
+  EXPECT_EQ(ok.at("result").at("content").at(0).at("text"), "still here");
 }
 
 // A tool that never yields its worker is still timed out.
