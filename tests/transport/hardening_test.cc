@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/engine.h"
 #include "mcpx/http_transport.h"
 #include "mcpx/server.h"
 #include "mcpx/stdio_transport.h"
@@ -297,6 +298,35 @@ TEST_F(HardeningTest, AmbiguousOrExcessiveHeadersAreRefused) {
   c.SendRaw(many + "\r\n");
   EXPECT_EQ(c.Read().status, 431);
   ExpectAlive();
+}
+
+// Server::Shutdown in process (the SIGTERM path, here under ThreadSanitizer
+// too): a running request finishes within the drain, one that cannot is
+// answered "shutting down", a new request is refused, the stream ends.
+TEST_F(HardeningTest, ShutdownDrainsRunningRequestsAndRefusesNewOnes) {
+  Start();
+  server_->AddTool({.name = "long", .async_handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
+                      ctx.After(5s, [reply] { reply(ToolResult::Text("too late")); });
+                    }});
+  HttpClient a(port_), b(port_), late(port_), stream(port_);
+  const std::string sid = testing::InitializeSession(a);
+  auto get = McpHeaders(sid);
+  get["Accept"] = "text/event-stream";
+  stream.SendRaw(HttpClient::Build("GET", "/mcp", "", get));
+  ASSERT_NE(stream.ReadUntil("\n\n", 5s).find("200 OK"), std::string::npos);
+  a.SendRaw(HttpClient::Build("POST", "/mcp", Call(2, "slow"), McpHeaders(sid)));  // 300 ms
+  b.SendRaw(HttpClient::Build("POST", "/mcp", Call(3, "long"), McpHeaders(sid)));  // 5 s
+  for (int i = 0; i < 500 && Metric("mcpx_requests_inflight") < 2; ++i) std::this_thread::sleep_for(5ms);
+  http_->Close();
+  std::thread shutdown([this] { server_->Shutdown(1s); });
+  for (int i = 0; i < 500 && !server_->engine().draining(); ++i) std::this_thread::sleep_for(1ms);
+  const HttpResponse refused = late.Request("POST", "/mcp", Call(4, "echo", R"({"text":"x"})"), McpHeaders(sid));
+  EXPECT_EQ(refused.json().at("error").at("message"), "Server shutting down");
+  EXPECT_EQ(refused.header("connection"), "close");
+  EXPECT_EQ(a.Read().json().at("result").at("content").at(0).at("text"), "late");
+  EXPECT_EQ(b.Read().json().at("error").at("message"), "Server shutting down");
+  EXPECT_NE(stream.ReadUntil("0\r\n\r\n", 5s).find("0\r\n\r\n"), std::string::npos);
+  shutdown.join();
 }
 
 // Defect 12: the id of a session created over stdio, presented over HTTP,
