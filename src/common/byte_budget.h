@@ -64,6 +64,7 @@ class ByteLease {
   // Holds `bytes` in total from now on; false (unchanged) if growing to it
   // would pass the budget. Without a budget every size is granted.
   bool Resize(std::size_t bytes) {
+    if (bytes == bytes_) return true;  // no atomic for an unchanged lease
     if (budget_ == nullptr) {
       bytes_ = bytes;
       return true;

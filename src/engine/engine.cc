@@ -171,7 +171,6 @@ void Engine::Start() {
   if (started_.exchange(true)) return;
   std::size_t workers = options_.worker_threads;
   if (workers == 0) workers = std::max(2u, std::thread::hardware_concurrency());
-  workers_ = workers;
   workers_per_session_ = options_.max_workers_per_session != 0
                              ? options_.max_workers_per_session
                              : std::max<std::size_t>(1, workers / 4);

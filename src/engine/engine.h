@@ -178,7 +178,6 @@ class Engine {
   std::function<std::int64_t()> now_ms_;
   observe::Metrics metrics_;
   ByteBudget buffer_budget_;
-  std::size_t workers_ = 0;             // set by Start()
   std::size_t workers_per_session_ = 1; // set by Start()
   SessionDirectory sessions_;
   Catalog catalog_;

@@ -9,7 +9,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/read_size.hpp>
-#include <boost/beast/http/read.hpp>
 
 #include "mcpx/error.h"
 #include "observe/log.h"
@@ -448,12 +447,7 @@ void Connection::Route() {
       HandlePost();
       return;
     case beast_http::verb::get:
-      if (shared_->engine.draining()) {
-        Respond(status::service_unavailable, "application/json",
-                protocol::SerializeError(nullptr, ErrorCode::kServerOverloaded, "Server shutting down"),
-                "Retry-After: 5\r\n");
-        return;
-      }
+      if (shared_->engine.draining()) return RespondUnavailable(nullptr, "Server shutting down", "5");
       HandleGet();
       return;
     case beast_http::verb::delete_:
@@ -532,10 +526,9 @@ void Connection::HandlePost() {
   waiting_ = true;
   shared_->engine.metrics().offloaded_parses.Add();
   shared_->engine.Post([weak = weak_from_this(), executor = socket_.get_executor(), gen = gen_, body, lease] {
+    // The body and its charge go with this task; the tree is charged by the
+    // engine once dispatched.
     auto parsed = std::make_shared<protocol::ParseOutcome>(protocol::Parse(*body));
-    body->clear();
-    body->shrink_to_fit();
-    lease->Reset();
     net::post(executor, [weak, gen, parsed] {
       if (auto c = weak.lock()) c->OnParsed(gen, std::move(*parsed));
     });
@@ -605,11 +598,8 @@ void Connection::HandleInitialize(protocol::Message& message) {
   session->set_standalone(state->standalone());
   session->set_transport(state);
   if (!engine.Publish(session)) {
-    Respond(status::service_unavailable, "application/json",
-            protocol::SerializeError(message.id, ErrorCode::kServerOverloaded,
-                                     engine.draining() ? "Server shutting down"
-                                                       : "Server at session capacity; retry later"),
-            "Retry-After: 5\r\n");
+    RespondUnavailable(message.id,
+                       engine.draining() ? "Server shutting down" : "Server at session capacity; retry later", "5");
     return;
   }
   std::string session_header;
@@ -675,12 +665,17 @@ void Connection::Respond(status st, std::string_view content_type, std::string b
                    });
 }
 
+void Connection::RespondUnavailable(const json::value& id, std::string_view message,
+                                    std::string_view retry_after_s) {
+  std::string retry_after("Retry-After: ");
+  retry_after.append(retry_after_s).append("\r\n");
+  Respond(status::service_unavailable, "application/json",
+          protocol::SerializeError(id, ErrorCode::kServerOverloaded, message), retry_after);
+}
+
 void Connection::RespondOverloaded() {
   shared_->engine.metrics().overload_refusals.Add();
-  Respond(status::service_unavailable, "application/json",
-          protocol::SerializeError(nullptr, ErrorCode::kServerOverloaded,
-                                   "Server overloaded: memory budget spent; retry later"),
-          "Retry-After: 1\r\n");
+  RespondUnavailable(nullptr, "Server overloaded: memory budget spent; retry later", "1");
 }
 
 void Connection::RespondError(status st, int code, std::string_view message, const json::value& id) {

@@ -104,7 +104,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
                std::string body = {}, std::string_view extra_headers = {});
   void RespondError(beast_http::status status, int code, std::string_view message,
                     const json::value& id = nullptr);
-  // 503 with Retry-After: the byte budget refused what this request needs.
+  // 503, JSON-RPC -32000, "Retry-After: <retry_after_s>".
+  void RespondUnavailable(const json::value& id, std::string_view message, std::string_view retry_after_s);
+  // The byte budget refused what this request needs (counted).
   void RespondOverloaded();
   void OnWritten(bool keep_alive, boost::system::error_code ec);
   void LingerClose();

@@ -54,7 +54,7 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
       ::close(fd);
       return;
     }
-    std::make_shared<Connection>(std::move(socket), shared_)->Start();
+    Serve(std::move(socket));
   }
 
   void Close() {
@@ -74,15 +74,20 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
         self->backing_off_ = false;
         observe::Log().info("accepting again");
       }
-      if (self->shared_->connections.load(std::memory_order_relaxed) >= self->shared_->options.max_connections) {
-        boost::system::error_code ignored;
-        socket.close(ignored);
-      } else {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Connection>(std::move(socket), self->shared_)->Start();
-      }
+      socket.set_option(tcp::no_delay(true), ec);
+      self->Serve(std::move(socket));
       self->Accept();
     });
+  }
+
+  // A connection for `socket`, or, at the connection cap, a close at once.
+  void Serve(tcp::socket socket) {
+    if (shared_->connections.load(std::memory_order_relaxed) >= shared_->options.max_connections) {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      return;
+    }
+    std::make_shared<Connection>(std::move(socket), shared_)->Start();
   }
 
   // Out of file descriptors (EMFILE, ENFILE) or kernel memory, accept fails
