@@ -93,9 +93,8 @@ class Context {
 
   Server& server() const;
 
-  engine::RequestState& state() const { return *state_; }
-
  private:
+  friend class Server;  // Server::CallTool nests under the request
   std::shared_ptr<engine::RequestState> state_;
 };
 

@@ -29,6 +29,7 @@ namespace mcpx {
 
 namespace engine {
 class Engine;
+struct ServerAccess;
 }
 
 struct ServerOptions {
@@ -158,9 +159,9 @@ class Server {
   std::string MetricsText() const;
 
   const ServerOptions& options() const;
-  engine::Engine& engine() { return *engine_; }
 
  private:
+  friend struct engine::ServerAccess;
   std::unique_ptr<engine::Engine> engine_;
 };
 

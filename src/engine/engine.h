@@ -9,6 +9,11 @@
 // while any handler runs, while waiting for a client, or while a transport
 // writes: it only ever looks things up, releases, then acts.
 //
+// Its parts live in one file each: engine.cc (threads and scheduling),
+// sessions.cc (admission, initialize, expiry), dispatch.cc (messages in,
+// replies and notifications out), watchdog.cc, and methods/ (one file per
+// family of MCP methods). Transports see it only through Port (port.h).
+//
 // Thread safety: safe for concurrent use.
 #pragma once
 
@@ -30,6 +35,7 @@
 #include "common/byte_budget.h"
 #include "engine/catalog.h"
 #include "engine/channel.h"
+#include "engine/port.h"
 #include "engine/request.h"
 #include "engine/session.h"
 #include "engine/session_directory.h"
@@ -38,10 +44,6 @@
 #include "protocol/jsonrpc.h"
 
 namespace mcpx::engine {
-
-// Protocol revisions this engine speaks, newest first.
-inline constexpr std::string_view kLatestProtocolVersion = "2025-11-25";
-bool IsSupportedProtocolVersion(std::string_view version);
 
 class Engine {
  public:
@@ -69,9 +71,15 @@ class Engine {
   bool draining() const { return draining_.load(std::memory_order_acquire); }
 
   // --- Sessions -------------------------------------------------------------
-  // Validates initialize params and builds an unpublished session. Throws
-  // mcpx::Error(-32602) on invalid params.
-  SessionPtr NewSession(const json::object& initialize_params);
+  // A fresh id for a transport instance: the owner mark of its sessions.
+  std::uint64_t NewTransportId() { return next_transport_id_.fetch_add(1, std::memory_order_relaxed) + 1; }
+  // Port::Admit and Port::Resolve for the transport `owner`.
+  Admission Admit(const protocol::Message& message, const Envelope& envelope, const SessionSetup& setup,
+                  std::uint64_t owner);
+  Admission Resolve(const Envelope& envelope, std::uint64_t owner);
+  // Validates initialize params and builds an unpublished session; null with
+  // `error` set on invalid params.
+  SessionPtr NewSession(const json::object& initialize_params, std::string* error = nullptr);
   // Publishes into the directory; false when full (counted as rejected).
   bool Publish(const SessionPtr& session);
   // The initialize result for `session`.
@@ -119,41 +127,25 @@ class Engine {
   std::int64_t NowMs() const { return now_ms_(); }
   void SetClockForTesting(std::function<std::int64_t()> now_ms) { now_ms_ = std::move(now_ms); }
 
-  // Runs a tool synchronously in the calling thread (nested call).
-  ToolResult CallToolInline(RequestState& parent, std::string_view name, json::object arguments);
-
   std::string MetricsText() const;
 
- private:
-  using MethodFn = void (Engine::*)(const std::shared_ptr<RequestState>&, json::object&);
-  struct MethodEntry {
-    observe::MethodId id;
-    MethodFn fn;
-  };
-  static const std::unordered_map<std::string_view, MethodEntry>& Methods();
+  // --- For the method implementations (methods/) ------------------------------
+  // Runs `fn(request)` either inline or on the pool (within the session's
+  // share), turning exceptions into JSON-RPC errors for that request only.
+  void Run(const std::shared_ptr<RequestState>& request, Execution where,
+           std::function<void(const std::shared_ptr<RequestState>&)> fn);
+  // Completes `r` (the first completion counts), counting it.
+  void Reply(const std::shared_ptr<RequestState>& r, const json::value& result);
+  void Fail(const std::shared_ptr<RequestState>& r, int code, std::string_view message,
+            const json::value& data = nullptr);
+  // Cancels `r` and answers -32001 (tool timeout or watchdog).
+  void TimeOut(const std::shared_ptr<RequestState>& r);
 
+ private:
   void HandleRequest(const SessionPtr& session, protocol::Message& message,
                      std::shared_ptr<Channel> channel);
   void HandleNotification(const SessionPtr& session, const protocol::Message& message);
   void HandleClientResponse(const SessionPtr& session, const protocol::Message& message);
-
-  // Runs `fn(request)` either inline or on the pool, turning exceptions into
-  // JSON-RPC errors for that request only.
-  void Run(const std::shared_ptr<RequestState>& request, Execution where,
-           std::function<void(const std::shared_ptr<RequestState>&)> fn);
-
-  void Ping(const std::shared_ptr<RequestState>& r, json::object& params);
-  void SetLogLevel(const std::shared_ptr<RequestState>& r, json::object& params);
-  void ListTools(const std::shared_ptr<RequestState>& r, json::object& params);
-  void CallTool(const std::shared_ptr<RequestState>& r, json::object& params);
-  void ListResources(const std::shared_ptr<RequestState>& r, json::object& params);
-  void ListResourceTemplates(const std::shared_ptr<RequestState>& r, json::object& params);
-  void ReadResource(const std::shared_ptr<RequestState>& r, json::object& params);
-  void Subscribe(const std::shared_ptr<RequestState>& r, json::object& params);
-  void Unsubscribe(const std::shared_ptr<RequestState>& r, json::object& params);
-  void ListPrompts(const std::shared_ptr<RequestState>& r, json::object& params);
-  void GetPrompt(const std::shared_ptr<RequestState>& r, json::object& params);
-  void Complete(const std::shared_ptr<RequestState>& r, json::object& params);
 
   // Refuses a request before it is registered: the error goes straight to
   // `channel`.
@@ -165,13 +157,10 @@ class Engine {
 
   void ScheduleSweep();
   void ScheduleWatchdog();
-  // Cancels `r` and answers -32001 (tool timeout or watchdog).
-  void TimeOut(const std::shared_ptr<RequestState>& r);
   // Closes a session already removed from the directory.
   void Finalize(const SessionPtr& session);
-  void Reply(const std::shared_ptr<RequestState>& r, const json::value& result);
-  void Fail(const std::shared_ptr<RequestState>& r, int code, std::string_view message,
-            const json::value& data = nullptr);
+  // The initialize path: builds, sets up and publishes a session of `owner`.
+  Admission Open(const protocol::Message& initialize, const SessionSetup& setup, std::uint64_t owner);
 
   Server& server_;
   const ServerOptions options_;
@@ -186,6 +175,7 @@ class Engine {
   // run by exactly that thread.
   std::vector<std::unique_ptr<boost::asio::io_context>> ios_;
   std::atomic<std::size_t> next_io_{0};
+  std::atomic<std::uint64_t> next_transport_id_{0};
   using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   // The worker pool: its own io_context, run by threads we start (so that we
   // can set their scheduling priority).

@@ -31,6 +31,13 @@ RequestState::RequestState(Engine* engine, SessionPtr session, json::value id, s
                       std::chrono::steady_clock::now().time_since_epoch())
                       .count()) {}
 
+std::uint64_t RequestState::ElapsedUs() const {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  return now > started_us_ ? static_cast<std::uint64_t>(now - started_us_) : 0;
+}
+
 void RequestState::Cancel(bool drop_response) {
   std::vector<std::function<void()>> callbacks;
   {

@@ -41,6 +41,8 @@ class RequestState {
 
   // Steady-clock microseconds when the request arrived.
   std::int64_t started_us() const { return started_us_; }
+  // Microseconds since it arrived (for the latency histogram).
+  std::uint64_t ElapsedUs() const;
   // True the first time it is called: the watchdog reports a request once.
   bool MarkOverdue() { return !overdue_.exchange(true, std::memory_order_relaxed); }
 

@@ -1,6 +1,7 @@
 #include "mcpx/server.h"
 
 #include "engine/engine.h"
+#include "engine/methods/methods.h"
 #include "mcpx/error.h"
 
 namespace mcpx {
@@ -134,7 +135,7 @@ bool Server::CloseSession(std::string_view session_id) {
 void Server::NotifyResourceUpdated(std::string_view uri) { engine_->NotifyResourceUpdated(uri); }
 
 ToolResult Server::CallTool(Context& parent, std::string_view name, json::object arguments) {
-  return engine_->CallToolInline(parent.state(), name, std::move(arguments));
+  return engine::methods::CallToolInline(*engine_, *parent.state_, name, std::move(arguments));
 }
 
 void Server::After(std::chrono::milliseconds delay, std::function<void()> fn) {

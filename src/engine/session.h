@@ -103,6 +103,10 @@ class Session {
   void set_worker_share(std::size_t share) { worker_share_ = share; }
   std::size_t worker_share() const { return worker_share_; }
   SessionTransport* transport() const { return transport_.get(); }
+  // The transport instance that opened it (Engine::NewTransportId); only
+  // that one may serve it. Set before publishing.
+  void set_owner(std::uint64_t owner) { owner_ = owner; }
+  std::uint64_t owner() const { return owner_; }
 
  private:
   const std::string id_;
@@ -114,6 +118,7 @@ class Session {
   std::atomic<std::int64_t> next_client_request_id_{0};
   std::shared_ptr<Channel> standalone_;
   std::shared_ptr<SessionTransport> transport_;
+  std::uint64_t owner_ = 0;  // set before the session is published
   bool expires_ = true;  // set before the session is published
   std::size_t worker_share_ = 0;
 

@@ -1,4 +1,5 @@
 #include "engine/engine.h"
+#include "engine/server_access.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -43,7 +44,7 @@ class EngineTest : public ::testing::Test {
   void SetUp() override { SetUpServer(); }
   void TearDown() override { server_.reset(); }  // stops and joins every thread
 
-  engine::Engine& engine() { return server_->engine(); }
+  engine::Engine& engine() { return mcpx::engine::ServerAccess::EngineOf(*server_); }
 
   engine::SessionPtr NewSession(std::shared_ptr<RecordingChannel> standalone = nullptr) {
     auto s = engine().NewSession(json::object{{"protocolVersion", "2025-11-25"},
@@ -434,7 +435,9 @@ TEST_F(EngineTest, NegotiatesProtocolVersion) {
   EXPECT_EQ(old->init().protocol_version, "2025-03-26");
   auto future = engine().NewSession(json::object{{"protocolVersion", "2099-01-01"}});
   EXPECT_EQ(future->init().protocol_version, "2025-11-25");
-  EXPECT_THROW(engine().NewSession(json::object{}), Error);
+  std::string error;
+  EXPECT_EQ(engine().NewSession(json::object{}, &error), nullptr);
+  EXPECT_NE(error.find("protocolVersion"), std::string::npos);
 }
 
 TEST_F(EngineTest, ResourceUpdatesGoOnlyToSubscribers) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/server_access.h"
 #include "mcpx/server.h"
 #include "support/recording_channel.h"
 
@@ -101,7 +102,7 @@ class Completion : public engine::Channel {
 
 TEST(ReentrancyStress, HandlersCallingBackIntoTheEngineNeverDeadlock) {
   Server server({.worker_threads = 4, .client_request_timeout = 5s});
-  engine::Engine& engine = server.engine();
+  engine::Engine& engine = mcpx::engine::ServerAccess::EngineOf(server);
   constexpr int kThreads = 64;
   constexpr int kShared = 8;
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/server_access.h"
 #include "mcpx/http_transport.h"
 #include "mcpx/server.h"
 #include "mcpx/stdio_transport.h"
@@ -319,7 +320,7 @@ TEST_F(HardeningTest, ShutdownDrainsRunningRequestsAndRefusesNewOnes) {
   for (int i = 0; i < 500 && Metric("mcpx_requests_inflight") < 2; ++i) std::this_thread::sleep_for(5ms);
   http_->Close();
   std::thread shutdown([this] { server_->Shutdown(1s); });
-  for (int i = 0; i < 500 && !server_->engine().draining(); ++i) std::this_thread::sleep_for(1ms);
+  for (int i = 0; i < 500 && !mcpx::engine::ServerAccess::EngineOf(*server_).draining(); ++i) std::this_thread::sleep_for(1ms);
   const HttpResponse refused = late.Request("POST", "/mcp", Call(4, "echo", R"({"text":"x"})"), McpHeaders(sid));
   EXPECT_EQ(refused.json().at("error").at("message"), "Server shutting down");
   EXPECT_EQ(refused.header("connection"), "close");

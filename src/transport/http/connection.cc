@@ -5,7 +5,6 @@
 #include <charconv>
 #include <chrono>
 
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/read_size.hpp>
@@ -13,6 +12,7 @@
 #include "mcpx/error.h"
 #include "observe/log.h"
 #include "protocol/jsonrpc.h"
+#include "transport/http/exchange.h"
 
 namespace mcpx::transport::http {
 namespace net = boost::asio;
@@ -68,167 +68,6 @@ constexpr std::size_t kInlineParseBytes = 64 << 10;
 
 }  // namespace
 
-// A channel for one POSTed request. Decides, on the first message, between a
-// plain JSON response (the result came first) and an SSE stream (anything else
-// came first), then forwards to the connection on its I/O thread.
-//
-// A JSON response from a handler that ran inline on that thread is handed over
-// at once (dispatch), so the answer is written before the handler's call
-// returns; from any other thread it is posted.
-//
-// Thread safety: safe for concurrent use. `mu_` guards the mode; it is held
-// while announcing a stream (a non-blocking post, so that the mode decision
-// and its announcement stay in order) but never while the connection runs or
-// while sending on the stream.
-class PostExchange : public engine::Channel {
- public:
-  PostExchange(std::weak_ptr<Connection> conn, net::any_io_executor executor, std::uint64_t gen,
-               std::shared_ptr<HttpSessionState> state, bool json_allowed)
-      : conn_(std::move(conn)),
-        executor_(std::move(executor)),
-        gen_(gen),
-        state_(std::move(state)),
-        json_allowed_(json_allowed) {}
-
-  void Send(std::string message, bool final) override {
-    std::shared_ptr<SseStream> stream;
-    {
-      MutexLock lock(&mu_);
-      if (mode_ == Mode::kDone) return;
-      if (mode_ == Mode::kUndecided && final && json_allowed_) {
-        mode_ = Mode::kDone;  // nothing else is ever announced: order is settled
-      } else {
-        stream = StreamLocked();
-      }
-    }
-    if (!stream) {
-      net::dispatch(executor_, [weak = conn_, gen = gen_, m = std::move(message)]() mutable {
-        if (auto c = weak.lock()) c->OnExchangeJson(gen, std::move(m));
-      });
-      return;
-    }
-    stream->Send(std::move(message), final);
-  }
-
-  void Disconnect() override {
-    std::shared_ptr<SseStream> stream;
-    {
-      MutexLock lock(&mu_);
-      if (mode_ == Mode::kDone) return;
-      stream = StreamLocked();
-    }
-    stream->DetachSink();
-  }
-
-  // The request ends without a response (cancelled): the POST is still
-  // answered as the transport requires for a request, with an SSE stream
-  // that ends without an event (a 202 is only for notifications and
-  // responses).
-  void Finish() override {
-    std::shared_ptr<SseStream> stream;
-    {
-      MutexLock lock(&mu_);
-      if (mode_ == Mode::kDone) return;
-      stream = StreamLocked();
-    }
-    stream->Finish();
-  }
-
- private:
-  enum class Mode { kUndecided, kSse, kDone };
-
-  // The SSE stream, opened (and announced to the connection) on first use.
-  std::shared_ptr<SseStream> StreamLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (mode_ == Mode::kUndecided) {
-      mode_ = Mode::kSse;
-      stream_ = state_->NewStream();
-      Post([gen = gen_, s = stream_](Connection& c) { c.OnExchangeSse(gen, s); });
-    }
-    return stream_;
-  }
-
-  template <typename Fn>
-  void Post(Fn fn) {
-    net::post(executor_, [weak = conn_, fn = std::move(fn)]() mutable {
-      if (auto c = weak.lock()) fn(*c);
-    });
-  }
-
-  const std::weak_ptr<Connection> conn_;
-  const net::any_io_executor executor_;
-  const std::uint64_t gen_;
-  const std::shared_ptr<HttpSessionState> state_;
-  const bool json_allowed_;
-  Mutex mu_;
-  Mode mode_ ABSL_GUARDED_BY(mu_) = Mode::kUndecided;
-  std::shared_ptr<SseStream> stream_ ABSL_GUARDED_BY(mu_);
-};
-
-// Hands a stream's frames to a connection. Counts the frames and bytes not yet
-// written, and charges the bytes to the byte budget; past the backlog limits,
-// or when the budget refuses, the client is too slow and is disconnected (the
-// events stay in the store for a resumption). One frame alone always goes, so
-// a large result is never refused for its size.
-class ConnectionSink : public SseSink {
- public:
-  ConnectionSink(std::weak_ptr<Connection> conn, net::any_io_executor executor, std::uint64_t gen,
-                 const HttpOptions& options, ByteBudget& budget, observe::Metrics& metrics)
-      : conn_(std::move(conn)),
-        executor_(std::move(executor)),
-        gen_(gen),
-        max_frames_(options.max_stream_backlog),
-        max_bytes_(options.max_stream_backlog_bytes),
-        budget_(budget),
-        metrics_(metrics) {}
-  ~ConnectionSink() override {
-    // Frames never written (the connection closed first) are no longer held.
-    budget_.Release(bytes_.load(std::memory_order_relaxed));
-  }
-
-  bool Push(Frame frame) override {
-    const std::size_t size = frame->size();
-    const std::size_t frames = frames_.fetch_add(1, std::memory_order_relaxed);
-    const std::size_t bytes = bytes_.fetch_add(size, std::memory_order_relaxed);
-    const bool over = frames > 0 && (frames >= max_frames_ || bytes + size > max_bytes_);
-    if (over || !budget_.TryCharge(size)) {
-      frames_.fetch_sub(1, std::memory_order_relaxed);
-      bytes_.fetch_sub(size, std::memory_order_relaxed);
-      metrics_.lag_disconnects.Add();
-      net::post(executor_, [weak = conn_] {
-        if (auto c = weak.lock()) c->Close();
-      });
-      return false;
-    }
-    net::post(executor_, [weak = conn_, gen = gen_, frame = std::move(frame)]() mutable {
-      if (auto c = weak.lock()) c->OnSseFrame(gen, std::move(frame));
-    });
-    return true;
-  }
-
-  void End() override {
-    net::post(executor_, [weak = conn_, gen = gen_] {
-      if (auto c = weak.lock()) c->OnSseEnd(gen);
-    });
-  }
-
-  void Written(std::size_t frames, std::size_t bytes) {
-    frames_.fetch_sub(frames, std::memory_order_relaxed);
-    bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-    budget_.Release(bytes);
-  }
-
- private:
-  const std::weak_ptr<Connection> conn_;
-  const net::any_io_executor executor_;
-  const std::uint64_t gen_;
-  const std::size_t max_frames_;
-  const std::size_t max_bytes_;
-  ByteBudget& budget_;
-  observe::Metrics& metrics_;
-  std::atomic<std::size_t> frames_{0};
-  std::atomic<std::size_t> bytes_{0};
-};
-
 // The read buffer holds at most a header section (and what was pipelined
 // behind it), plus a little slack so that Beast's header limit, not the
 // buffer, answers an oversized header. Bodies stream through it into the
@@ -242,14 +81,14 @@ Connection::Connection(tcp::socket socket, std::shared_ptr<HttpShared> shared)
       buffer_(ReadBufferLimit(shared_->options)),
       timer_(socket_.get_executor()),
       keepalive_(socket_.get_executor()) {
-  request_.body_lease = ByteLease(&shared_->engine.buffer_budget());
+  request_.body_lease = ByteLease(&shared_->port.buffer_budget());
   shared_->connections.fetch_add(1, std::memory_order_relaxed);
-  shared_->engine.metrics().http_connections.Add(1);
+  shared_->port.metrics().http_connections.Add(1);
 }
 
 Connection::~Connection() {
-  if (sse_active_) shared_->engine.metrics().sse_streams.Add(-1);
-  shared_->engine.metrics().http_connections.Add(-1);
+  if (sse_active_) shared_->port.metrics().sse_streams.Add(-1);
+  shared_->port.metrics().http_connections.Add(-1);
   shared_->connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -384,26 +223,26 @@ void Connection::OnRead(boost::system::error_code ec) {
     request_.ReleaseBody();
     switch (parser_->refusal()) {
       case RequestRefusal::kOverloaded:
-        RespondOverloaded();
+        Respond(OverloadedAnswer(shared_->port.metrics()));
         return;
       case RequestRefusal::kTooManyFields:
-        RespondError(status::request_header_fields_too_large, ErrorCode::kInvalidRequest,
-                     "Too many header fields");
+        Respond(ErrorAnswer(status::request_header_fields_too_large, ErrorCode::kInvalidRequest,
+                     "Too many header fields"));
         return;
       case RequestRefusal::kDuplicateField:
-        RespondError(status::bad_request, ErrorCode::kInvalidRequest,
-                     "Bad Request: a header field that must be unique is repeated");
+        Respond(ErrorAnswer(status::bad_request, ErrorCode::kInvalidRequest,
+                     "Bad Request: a header field that must be unique is repeated"));
         return;
       case RequestRefusal::kNone:
         break;
     }
     if (ec == beast_http::error::body_limit) {
-      RespondError(status::payload_too_large, ErrorCode::kInvalidRequest, "Request body too large");
+      Respond(ErrorAnswer(status::payload_too_large, ErrorCode::kInvalidRequest, "Request body too large"));
     } else if (ec == beast_http::error::header_limit || ec == beast_http::error::buffer_overflow) {
-      RespondError(status::request_header_fields_too_large, ErrorCode::kInvalidRequest,
-                   "Request header fields too large");
+      Respond(ErrorAnswer(status::request_header_fields_too_large, ErrorCode::kInvalidRequest,
+                   "Request header fields too large"));
     } else {
-      RespondError(status::bad_request, ErrorCode::kInvalidRequest, "Malformed HTTP request");
+      Respond(ErrorAnswer(status::bad_request, ErrorCode::kInvalidRequest, "Malformed HTTP request"));
     }
     return;
   }
@@ -417,96 +256,21 @@ void Connection::OnRead(boost::system::error_code ec) {
 // --- Routing -------------------------------------------------------------------
 
 void Connection::Route() {
-  const auto& opts = shared_->options;
-  const RequestHeaders& h = request_.headers;
-  std::string_view target = request_.target;
-  target = target.substr(0, target.find('?'));
-
-  if (!shared_->policy.HostAllowed(h.host)) {
-    RespondError(status::forbidden, ErrorCode::kServerOverloaded, "Forbidden: Host not allowed");
-    return;
+  Answer answer;
+  switch (RouteRequest(request_, *shared_, answer)) {
+    case http::Route::kAnswered:
+      return Respond(std::move(answer));
+    case http::Route::kPost:
+      return HandlePost();
+    case http::Route::kGet:
+      return HandleGet();
+    case http::Route::kDelete:
+      return Respond(Delete(request_.headers, *shared_));
   }
-  if (!shared_->policy.OriginAllowed(h.origin)) {
-    RespondError(status::forbidden, ErrorCode::kServerOverloaded, "Forbidden: Origin not allowed");
-    return;
-  }
-  if (target == "/healthz" && request_.method == beast_http::verb::get) {
-    Respond(status::ok, "text/plain", "ok\n");
-    return;
-  }
-  if (target == "/metrics" && opts.serve_metrics && request_.method == beast_http::verb::get) {
-    Respond(status::ok, "text/plain; version=0.0.4", shared_->engine.MetricsText());
-    return;
-  }
-  if (target != opts.path) {
-    RespondError(status::not_found, ErrorCode::kInvalidRequest, "Not found");
-    return;
-  }
-  switch (request_.method) {
-    case beast_http::verb::post:
-      HandlePost();
-      return;
-    case beast_http::verb::get:
-      if (shared_->engine.draining()) return RespondUnavailable(nullptr, "Server shutting down", "5");
-      HandleGet();
-      return;
-    case beast_http::verb::delete_:
-      HandleDelete();
-      return;
-    default:
-      Respond(status::method_not_allowed, "application/json",
-              protocol::SerializeError(nullptr, ErrorCode::kServerOverloaded, "Method not allowed"),
-              "Allow: GET, POST, DELETE\r\n");
-  }
-}
-
-HttpSessionState* Connection::RequireSession() {
-  const RequestHeaders& h = request_.headers;
-  if (h.session_id.empty()) {
-    RespondError(status::bad_request, ErrorCode::kServerOverloaded,
-                 "Bad Request: Mcp-Session-Id header is required");
-    return nullptr;
-  }
-  if (!h.protocol_version.empty() && !engine::IsSupportedProtocolVersion(h.protocol_version)) {
-    RespondError(status::bad_request, ErrorCode::kServerOverloaded,
-                 "Bad Request: unsupported MCP-Protocol-Version");
-    return nullptr;
-  }
-  session_ = shared_->engine.FindSession(h.session_id);
-  // A session of another transport (stdio in the same process) is unknown
-  // here: its id gets the same answer as any unknown id.
-  auto* state = session_ ? dynamic_cast<HttpSessionState*>(session_->transport()) : nullptr;
-  if (state == nullptr) {
-    session_.reset();
-    RespondError(status::not_found, ErrorCode::kRequestTimeout, "Session not found");
-    return nullptr;
-  }
-  // A request may not claim a newer revision than the session negotiated
-  // (it would ask for behaviour the session does not have). An older one is
-  // taken: the official conformance suite itself sends 2025-03-26 on
-  // 2025-11-25 sessions, and older revisions' requests are a subset.
-  // Revisions are dates, so they compare as strings.
-  if (!h.protocol_version.empty() && h.protocol_version > session_->init().protocol_version) {
-    session_.reset();
-    RespondError(status::bad_request, ErrorCode::kServerOverloaded,
-                 "Bad Request: MCP-Protocol-Version is newer than the version negotiated at initialize");
-    return nullptr;
-  }
-  return state;
 }
 
 void Connection::HandlePost() {
-  const RequestHeaders& h = request_.headers;
-  if (!AcceptsMediaType(h.accept, "application/json") || !AcceptsMediaType(h.accept, "text/event-stream")) {
-    RespondError(status::not_acceptable, ErrorCode::kServerOverloaded,
-                 "Not Acceptable: Accept must list application/json and text/event-stream");
-    return;
-  }
-  if (!IsJsonContentType(h.content_type)) {
-    RespondError(status::unsupported_media_type, ErrorCode::kServerOverloaded,
-                 "Unsupported Media Type: Content-Type must be application/json");
-    return;
-  }
+  if (auto refused = CheckPost(request_.headers)) return Respond(std::move(*refused));
   if (request_.body.size() <= kInlineParseBytes) {
     protocol::ParseOutcome parsed = protocol::Parse(request_.body);
     request_.ReleaseBody();
@@ -519,13 +283,11 @@ void Connection::HandlePost() {
   auto lease = std::make_shared<ByteLease>();
   auto body = std::make_shared<std::string>(request_.TakeBody(*lease));
   if (!lease->Resize(body->size() * protocol::kTreeBytesPerTextByte)) {
-    keep_alive_ = false;
-    RespondOverloaded();
-    return;
+    return Respond(OverloadedAnswer(shared_->port.metrics()));
   }
   waiting_ = true;
-  shared_->engine.metrics().offloaded_parses.Add();
-  shared_->engine.Post([weak = weak_from_this(), executor = socket_.get_executor(), gen = gen_, body, lease] {
+  shared_->port.metrics().offloaded_parses.Add();
+  shared_->port.Post([weak = weak_from_this(), executor = socket_.get_executor(), gen = gen_, body, lease] {
     // The body and its charge go with this task; the tree is charged by the
     // engine once dispatched.
     auto parsed = std::make_shared<protocol::ParseOutcome>(protocol::Parse(*body));
@@ -541,31 +303,26 @@ void Connection::OnParsed(std::uint64_t gen, protocol::ParseOutcome parsed) {
 }
 
 void Connection::Dispatch(protocol::ParseOutcome parsed, bool offloaded) {
-  if (parsed.failure) {
-    RespondError(status::bad_request, parsed.failure->code, parsed.failure->message, parsed.failure->id);
-    return;
-  }
+  auto admitted = AdmitPost(parsed, request_.headers, *shared_);
+  if (auto* answer = std::get_if<Answer>(&admitted)) return Respond(std::move(*answer));
+  Admitted& a = std::get<Admitted>(admitted);
+  if (!a.initialized.empty()) return Respond(InitializedAnswer(a));
+  session_ = std::move(a.session);
   protocol::Message& message = *parsed.message;
-  if (message.is_request() && message.method == "initialize") {
-    HandleInitialize(message);
-    return;
-  }
-  HttpSessionState* state = RequireSession();
-  if (state == nullptr) return;
   std::shared_ptr<PostExchange> exchange;
   if (message.is_request()) {
-    exchange = std::make_shared<PostExchange>(weak_from_this(), socket_.get_executor(), gen_,
-                                              std::shared_ptr<HttpSessionState>(session_, state),
-                                              shared_->options.json_responses);
+    exchange = std::make_shared<PostExchange>(
+        weak_from_this(), socket_.get_executor(), gen_,
+        std::shared_ptr<HttpSessionState>(session_, &StateOf(*session_)), shared_->options.json_responses);
     waiting_ = true;
   }
   if (offloaded) {
     auto moved = std::make_shared<protocol::Message>(std::move(message));
-    shared_->engine.Post([engine = &shared_->engine, session = session_, moved, exchange] {
-      engine->HandleMessage(session, std::move(*moved), exchange);
+    shared_->port.Post([shared = shared_, session = session_, moved, exchange] {
+      shared->port.Deliver(session, std::move(*moved), exchange);
     });
   } else {
-    shared_->engine.HandleMessage(session_, std::move(message), exchange);
+    shared_->port.Deliver(session_, std::move(message), exchange);
   }
   if (!exchange) {
     Respond(status::accepted);  // a notification or a response: nothing to wait for
@@ -577,68 +334,12 @@ void Connection::Dispatch(protocol::ParseOutcome parsed, bool offloaded) {
   if (waiting_ && !closed_) WatchPeer();
 }
 
-void Connection::HandleInitialize(protocol::Message& message) {
-  if (!request_.headers.session_id.empty()) {
-    RespondError(status::bad_request, ErrorCode::kInvalidRequest,
-                 "Invalid Request: initialize must not carry Mcp-Session-Id", message.id);
-    return;
-  }
-  engine::Engine& engine = shared_->engine;
-  engine::SessionPtr session;
-  try {
-    session = engine.NewSession(message.params);
-  } catch (const Error& e) {
-    RespondError(status::bad_request, e.code(), e.message(), message.id);
-    return;
-  }
-  const auto& opts = shared_->options;
-  auto state = std::make_shared<HttpSessionState>(
-      EventStoreLimits{opts.event_store_events, opts.event_store_bytes}, &engine.metrics(),
-      shared_->store_budget);
-  session->set_standalone(state->standalone());
-  session->set_transport(state);
-  if (!engine.Publish(session)) {
-    RespondUnavailable(message.id,
-                       engine.draining() ? "Server shutting down" : "Server at session capacity; retry later", "5");
-    return;
-  }
-  std::string session_header;
-  AppendSessionHeader(session_header, session->id());
-  Respond(status::ok, "application/json",
-          protocol::SerializeResult(message.id, engine.InitializeResult(*session)), session_header);
-}
-
 void Connection::HandleGet() {
-  if (!AcceptsMediaType(request_.headers.accept, "text/event-stream")) {
-    RespondError(status::not_acceptable, ErrorCode::kServerOverloaded,
-                 "Not Acceptable: Accept must list text/event-stream");
-    return;
-  }
-  HttpSessionState* state = RequireSession();
-  if (state == nullptr) return;
-  std::shared_ptr<SseStream> stream = state->standalone();
-  std::optional<std::uint64_t> after;
-  if (const std::string_view last = request_.headers.last_event_id; !last.empty()) {
-    auto parsed = SseStream::ParseEventId(last);
-    if (!parsed) {
-      RespondError(status::bad_request, ErrorCode::kInvalidRequest, "Bad Request: malformed Last-Event-ID");
-      return;
-    }
-    stream = state->FindStream(parsed->first);
-    after = parsed->second;
-    if (!stream) {
-      // Forgotten stream: nothing left to replay; answer with an ended stream.
-      stream = std::make_shared<SseStream>(parsed->first, std::make_shared<EventStore>(EventStoreLimits{}), nullptr);
-      stream->Finish();
-    }
-  }
-  StartSse(stream, after);
-}
-
-void Connection::HandleDelete() {
-  if (RequireSession() == nullptr) return;
-  shared_->engine.CloseSession(session_);
-  Respond(status::ok);
+  auto admitted = AdmitGet(request_.headers, *shared_);
+  if (auto* answer = std::get_if<Answer>(&admitted)) return Respond(std::move(*answer));
+  StreamChoice& choice = std::get<StreamChoice>(admitted);
+  session_ = std::move(choice.session);
+  StartSse(choice.stream, choice.after);
 }
 
 // --- Responses -----------------------------------------------------------------
@@ -647,8 +348,8 @@ void Connection::Respond(status st, std::string_view content_type, std::string b
                          std::string_view extra_headers) {
   if (closed_) return;
   waiting_ = false;
-  if (shared_->engine.draining()) keep_alive_ = false;  // shutting down: no next request here
-  if (static_cast<unsigned>(st) >= 400) shared_->engine.metrics().http_errors.Add();
+  if (shared_->port.draining()) keep_alive_ = false;  // shutting down: no next request here
+  if (static_cast<unsigned>(st) >= 400) shared_->port.metrics().http_errors.Add();
   head_.clear();
   AppendStatusLine(head_, st);
   if (!content_type.empty()) head_.append("Content-Type: ").append(content_type).append("\r\n");
@@ -665,21 +366,9 @@ void Connection::Respond(status st, std::string_view content_type, std::string b
                    });
 }
 
-void Connection::RespondUnavailable(const json::value& id, std::string_view message,
-                                    std::string_view retry_after_s) {
-  std::string retry_after("Retry-After: ");
-  retry_after.append(retry_after_s).append("\r\n");
-  Respond(status::service_unavailable, "application/json",
-          protocol::SerializeError(id, ErrorCode::kServerOverloaded, message), retry_after);
-}
-
-void Connection::RespondOverloaded() {
-  shared_->engine.metrics().overload_refusals.Add();
-  RespondUnavailable(nullptr, "Server overloaded: memory budget spent; retry later", "1");
-}
-
-void Connection::RespondError(status st, int code, std::string_view message, const json::value& id) {
-  Respond(st, "application/json", protocol::SerializeError(id, code, message));
+void Connection::Respond(Answer answer) {
+  if (answer.close) keep_alive_ = false;
+  Respond(answer.status, answer.content_type, std::move(answer.body), answer.headers);
 }
 
 void Connection::OnWritten(bool keep_alive, boost::system::error_code ec) {
@@ -731,19 +420,19 @@ void Connection::OnExchangeSse(std::uint64_t gen, std::shared_ptr<SseStream> str
 
 void Connection::StartSse(const std::shared_ptr<SseStream>& stream, std::optional<std::uint64_t> after) {
   waiting_ = false;
-  if (shared_->engine.draining()) keep_alive_ = false;
+  if (shared_->port.draining()) keep_alive_ = false;
   sink_ = std::make_shared<ConnectionSink>(weak_from_this(), socket_.get_executor(), gen_, shared_->options,
-                                           shared_->engine.buffer_budget(), shared_->engine.metrics());
+                                           shared_->port.buffer_budget(), shared_->port.metrics());
   const auto cursor = stream->Attach(sink_, after);
   if (!cursor) {
     sink_.reset();
-    RespondError(status::conflict, ErrorCode::kInvalidRequest,
-                 "Conflict: only one standalone SSE stream is allowed per session");
+    Respond(ErrorAnswer(status::conflict, ErrorCode::kInvalidRequest,
+                 "Conflict: only one standalone SSE stream is allowed per session"));
     return;
   }
   stream_ = stream;
   sse_active_ = true;
-  shared_->engine.metrics().sse_streams.Add(1);
+  shared_->port.metrics().sse_streams.Add(1);
   sse_end_ = false;
   sse_queue_.clear();
   sse_out_.clear();
@@ -802,14 +491,14 @@ void Connection::FlushSse() {
     if (self->sink_) self->sink_->Written(self->sse_writing_frames_.size(), payload);
     self->sse_writing_frames_.clear();
     if (ec) return self->Close();
-    if (self->session_) self->session_->Touch(self->shared_->engine.NowMs());
+    if (self->session_) self->session_->Touch(self->shared_->port.NowMs());
     self->FlushSse();
   });
 }
 
 void Connection::FinishSse() {
   sse_active_ = false;
-  shared_->engine.metrics().sse_streams.Add(-1);
+  shared_->port.metrics().sse_streams.Add(-1);
   keepalive_.cancel();
   if (stream_ && sink_) stream_->Detach(sink_.get());
   stream_.reset();
@@ -830,7 +519,7 @@ void Connection::KeepaliveTick() {
     if (self->sse_writing_) {
       // A write that has not finished in write_timeout: the peer is not reading.
       if (NowMs() - self->write_started_ms_ > self->shared_->options.write_timeout.count()) {
-        self->shared_->engine.metrics().messages_dropped.Add();
+        self->shared_->port.metrics().messages_dropped.Add();
         return self->Close();
       }
     } else if (self->sse_queue_.empty()) {
@@ -845,7 +534,7 @@ void Connection::KeepaliveTick() {
                          self->FlushSse();
                        });
     }
-    if (self->session_) self->session_->Touch(self->shared_->engine.NowMs());
+    if (self->session_) self->session_->Touch(self->shared_->port.NowMs());
     self->KeepaliveTick();
   });
 }

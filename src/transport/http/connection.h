@@ -26,35 +26,14 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
-#include "engine/engine.h"
-#include "mcpx/http_transport.h"
-#include "transport/http/request_checks.h"
 #include "transport/http/request_parser.h"
+#include "transport/http/router.h"
+#include "transport/http/shared.h"
 #include "transport/http/sse_stream.h"
 
 namespace mcpx::transport::http {
 
-namespace beast_http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
-
-// What all connections of one transport share. Immutable after Listen(),
-// apart from the atomic counter.
-struct HttpShared {
-  HttpShared(engine::Engine& e, HttpOptions o, HostPolicy p)
-      : engine(e),
-        options(std::move(o)),
-        policy(std::move(p)),
-        store_budget(std::make_shared<ByteBudget>(options.event_store_total_bytes)),
-        limits{options.max_header_bytes, options.max_body_bytes, options.max_header_fields} {}
-  engine::Engine& engine;
-  const HttpOptions options;
-  const HostPolicy policy;
-  // All sessions' event stores together; shared with them, since sessions
-  // may outlive the transport.
-  const std::shared_ptr<ByteBudget> store_budget;
-  const RequestLimits limits;
-  std::atomic<std::size_t> connections{0};
-};
 
 class ConnectionSink;
 
@@ -84,30 +63,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ReadRest();
   void ReadMore();
   void OnRead(boost::system::error_code ec);
+  // The decisions are router.h's; these carry them out.
   void Route();
   void HandlePost();
   // Continues a POST once its body is parsed (inline, or on a worker for
   // large bodies: then the engine also takes the message on a worker, so
   // that neither an inline handler nor freeing the large tree runs here).
   void Dispatch(protocol::ParseOutcome parsed, bool offloaded);
-  void HandleInitialize(protocol::Message& message);
   void HandleGet();
-  void HandleDelete();
-  // Validates Mcp-Session-Id and MCP-Protocol-Version and that the session
-  // belongs to this transport; answers and returns null on failure.
-  HttpSessionState* RequireSession();
 
   // Writes a response: the status line and headers are appended by hand
   // (Content-Length, Connection, and `extra_headers`: preformatted
   // "Name: value\r\n" lines) and sent with the body in one gather write.
   void Respond(beast_http::status status, std::string_view content_type = {},
                std::string body = {}, std::string_view extra_headers = {});
-  void RespondError(beast_http::status status, int code, std::string_view message,
-                    const json::value& id = nullptr);
-  // 503, JSON-RPC -32000, "Retry-After: <retry_after_s>".
-  void RespondUnavailable(const json::value& id, std::string_view message, std::string_view retry_after_s);
-  // The byte budget refused what this request needs (counted).
-  void RespondOverloaded();
+  void Respond(Answer answer);
   void OnWritten(bool keep_alive, boost::system::error_code ec);
   void LingerClose();
   void Drain(std::size_t drained);

@@ -11,7 +11,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "engine/engine.h"
+#include "engine/port.h"
 #include "observe/log.h"
 #include "mcpx/server.h"
 #include "transport/http/adopt.h"
@@ -29,7 +29,7 @@ using tcp = net::ip::tcp;
 class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::Impl> {
  public:
   Impl(Server& server, HttpOptions options)
-      : engine_(server.engine()), options_(std::move(options)), acceptor_(engine_.io()) {}
+      : port_(server), options_(std::move(options)), acceptor_(port_.io()) {}
 
   std::uint16_t Listen() {
     tcp::endpoint endpoint(net::ip::make_address(options_.host), options_.port);
@@ -41,13 +41,13 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
     HttpOptions options = options_;
     if (options.max_connections == 0) options.max_connections = DefaultMaxConnections(options.raise_fd_limit);
     shared_ = std::make_shared<HttpShared>(
-        engine_, options, HostPolicy(options.host, port, options.allowed_hosts, options.allowed_origins));
+        port_, options, HostPolicy(options.host, port, options.allowed_hosts, options.allowed_origins));
     net::post(acceptor_.get_executor(), [self = shared_from_this()] { self->Accept(); });
     return port;
   }
 
   void Adopt(int fd) {
-    tcp::socket socket(engine_.NextIo());
+    tcp::socket socket(port_.NextIo());
     boost::system::error_code ec;
     socket.assign(tcp::v4(), fd, ec);
     if (ec) {
@@ -66,7 +66,7 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
 
  private:
   void Accept() {
-    acceptor_.async_accept(engine_.NextIo(), [self = shared_from_this()](boost::system::error_code ec,
+    acceptor_.async_accept(port_.NextIo(), [self = shared_from_this()](boost::system::error_code ec,
                                                                          tcp::socket socket) {
       if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
       if (ec) return self->OnAcceptError(ec);
@@ -95,7 +95,7 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
   // on this thread (which also runs the engine's timers). Back off, and say
   // so once per episode.
   void OnAcceptError(boost::system::error_code ec) {
-    engine_.metrics().accept_errors.Add();
+    port_.metrics().accept_errors.Add();
     const bool exhausted = ec == net::error::no_descriptors || ec.value() == ENFILE ||
                            ec == net::error::no_memory || ec == net::error::no_buffer_space;
     if (!exhausted) return Accept();  // ECONNABORTED and the like: the next one may work
@@ -128,7 +128,7 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
     return std::max<std::size_t>(cap, 1);
   }
 
-  engine::Engine& engine_;
+  engine::Port port_;
   const HttpOptions options_;
   tcp::acceptor acceptor_;
   net::steady_timer backoff_{acceptor_.get_executor()};

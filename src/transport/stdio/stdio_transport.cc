@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-#include "engine/engine.h"
+#include "engine/port.h"
 #include "mcpx/error.h"
 #include "mcpx/server.h"
 #include "observe/log.h"
@@ -105,10 +105,15 @@ class LineWriter : public engine::Channel {
 class StdioTransport::Impl {
  public:
   Impl(Server& server, StdioOptions options)
-      : engine_(server.engine()),
+      : port_(server),
         options_(options),
         writer_(std::make_shared<LineWriter>(options.output_fd, options.max_queued_messages,
-                                             options.max_queued_bytes)) {}
+                                             options.max_queued_bytes)),
+        setup_([writer = writer_](engine::Session& session) {
+          session.set_standalone(writer);
+          session.set_expires(false);
+          session.set_worker_share(SIZE_MAX);  // the only session: nobody to starve
+        }) {}
 
   void Run() {
     std::string pending;
@@ -138,7 +143,7 @@ class StdioTransport::Impl {
         pending.clear();
       }
     }
-    if (session_) engine_.CloseSession(session_);
+    if (session_) port_.Close(session_);
     writer_->Shutdown();
   }
 
@@ -152,32 +157,31 @@ class StdioTransport::Impl {
       return;
     }
     protocol::Message& message = *parsed.message;
-    if (message.is_request() && message.method == "initialize" && !session_) {
-      try {
-        auto session = engine_.NewSession(message.params);
-        session->set_standalone(writer_);
-        session->set_expires(false);
-        session->set_worker_share(SIZE_MAX);  // the only session: nobody to starve
-        if (!engine_.Publish(session)) {
-          writer_->Send(protocol::SerializeError(message.id, ErrorCode::kServerOverloaded,
-                                                 "Server at session capacity"),
-                        true);
-          return;
-        }
-        session_ = session;
-        writer_->Send(protocol::SerializeResult(message.id, engine_.InitializeResult(*session_)), true);
-      } catch (const Error& e) {
-        writer_->Send(protocol::SerializeError(message.id, e.code(), e.message()), true);
+    // The connection is the session: messages name the one its initialize
+    // opened, and before that none (served sessionless, as ping may be).
+    engine::Admission admission = port_.Admit(
+        message, {.session_id = session_ ? std::string_view(session_->id()) : std::string_view(), .session_optional = true},
+        setup_);
+    if (!admission.admitted()) {
+      if (message.is_request()) {
+        writer_->Send(protocol::SerializeError(message.id, admission.code, admission.message), true);
       }
+      // A session that ended (closed through Server::CloseSession) stays
+      // ended: later messages are refused like this one.
       return;
     }
-    if (session_) session_->Touch(engine_.NowMs());
-    engine_.HandleMessage(session_, std::move(message), writer_);
+    if (!admission.initialized.empty()) {
+      session_ = std::move(admission.session);
+      writer_->Send(std::move(admission.initialized), true);
+      return;
+    }
+    port_.Deliver(admission.session, std::move(message), writer_);
   }
 
-  engine::Engine& engine_;
+  engine::Port port_;
   const StdioOptions options_;
   std::shared_ptr<LineWriter> writer_;
+  const engine::SessionSetup setup_;
   engine::SessionPtr session_;
 };
 

@@ -1,0 +1,248 @@
+#include <utility>
+
+#include "engine/engine.h"
+#include "engine/methods/methods.h"
+#include "mcpx/error.h"
+#include "observe/log.h"
+#include "protocol/json_walk.h"
+
+namespace mcpx::engine {
+
+// --- Messages ------------------------------------------------------------------
+
+void Engine::HandleMessage(const SessionPtr& session, protocol::Message message,
+                           std::shared_ptr<Channel> channel) {
+  switch (message.kind) {
+    case protocol::MessageKind::kRequest:
+      HandleRequest(session, message, std::move(channel));
+      return;
+    case protocol::MessageKind::kNotification:
+      HandleNotification(session, message);
+      return;
+    case protocol::MessageKind::kResponse:
+    case protocol::MessageKind::kErrorResponse:
+      HandleClientResponse(session, message);
+      return;
+  }
+}
+
+void Engine::HandleNotification(const SessionPtr& session, const protocol::Message& message) {
+  if (!session) return;
+  if (message.method == "notifications/initialized") {
+    session->MarkReady();
+  } else if (message.method == "notifications/cancelled") {
+    const auto* id = message.params.if_contains("requestId");
+    if (!id) return;
+    if (auto request = session->FindRequest(protocol::IdKey(*id))) {
+      // The client no longer wants the answer: no response is sent.
+      if (!request->done()) {
+        metrics_.CountRequest(observe::MethodIdOf(request->method()), observe::Outcome::kCancelled);
+      }
+      request->Cancel(/*drop_response=*/true);
+    }
+  }
+  // Other notifications (roots/list_changed, progress) need no action here.
+}
+
+void Engine::HandleClientResponse(const SessionPtr& session, const protocol::Message& message) {
+  if (!session || !message.id.is_int64()) return;
+  Session::ClientCallback callback = session->TakePendingClientRequest(message.id.get_int64());
+  if (!callback) return;  // late or unknown answer: dropped
+  ClientResponse response;
+  if (message.kind == protocol::MessageKind::kResponse) {
+    response.ok = true;
+    response.result = message.result;
+  } else {
+    if (const auto* code = message.error.if_contains("code"); code && code->is_int64()) {
+      response.error_code = static_cast<int>(code->get_int64());
+    }
+    if (const auto* msg = message.error.if_contains("message"); msg && msg->is_string()) {
+      response.error_message = std::string(msg->get_string());
+    }
+  }
+  callback(std::move(response));
+}
+
+void Engine::RequestClient(const SessionPtr& session, Channel* via, std::string method,
+                           json::object params, std::function<void(ClientResponse)> done,
+                           std::chrono::milliseconds timeout, bool complete_inline) {
+  // Whoever takes the callback out of the pending table runs it: the answer,
+  // the timeout, or the session's end. So it runs exactly once.
+  Session::ClientCallback callback;
+  if (complete_inline) {
+    callback = std::move(done);
+  } else {
+    callback = [this, done = std::move(done)](ClientResponse r) mutable {
+      Post([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+    };
+  }
+  if (!session || session->state() == SessionState::kClosed) {
+    callback(ClientResponse{false, nullptr, ErrorCode::kInternalError, "no session"});
+    return;
+  }
+  const std::int64_t id = session->NextClientRequestId();
+  session->AddPendingClientRequest(id, std::move(callback));
+  if (timeout.count() <= 0) timeout = options_.client_request_timeout;
+  std::weak_ptr<Session> weak = session;
+  AfterOnIo(timeout, [weak, id] {
+    if (auto s = weak.lock()) {
+      if (auto cb = s->TakePendingClientRequest(id)) {
+        cb(ClientResponse{false, nullptr, ErrorCode::kRequestTimeout, "client did not answer in time"});
+      }
+    }
+  });
+  std::string message = protocol::SerializeRequest(id, method, params);
+  Channel* channel = via ? via : session->standalone();
+  if (channel) channel->Send(std::move(message), false);
+}
+
+bool Engine::NotifySession(const SessionPtr& session, std::string_view method,
+                           const json::object& params) {
+  if (!session || session->state() == SessionState::kClosed) return false;
+  if (Channel* channel = session->standalone()) {
+    channel->Send(protocol::SerializeNotification(method, params), false);
+  }
+  return true;
+}
+
+void Engine::NotifyAll(std::string_view method, const json::object& params) {
+  const std::string message = protocol::SerializeNotification(method, params);
+  for (const SessionPtr& s : sessions_.Snapshot()) {
+    if (s->state() != SessionState::kReady) continue;
+    if (Channel* channel = s->standalone()) channel->Send(message, false);
+  }
+}
+
+void Engine::NotifyResourceUpdated(std::string_view uri) {
+  const std::string key(uri);
+  const std::string message =
+      protocol::SerializeNotification("notifications/resources/updated", {{"uri", uri}});
+  for (const SessionPtr& s : sessions_.Snapshot()) {
+    if (!s->IsSubscribed(key)) continue;
+    if (Channel* channel = s->standalone()) channel->Send(message, false);
+  }
+}
+
+void Engine::Reply(const std::shared_ptr<RequestState>& r, const json::value& result) {
+  if (r->CompleteWithResult(result)) {
+    metrics_.CountRequest(observe::MethodIdOf(r->method()), observe::Outcome::kOk);
+    metrics_.request_latency.Observe(r->ElapsedUs());
+  }
+}
+
+void Engine::Fail(const std::shared_ptr<RequestState>& r, int code, std::string_view message,
+                  const json::value& data) {
+  if (r->CompleteWithError(code, message, data)) {
+    metrics_.CountRequest(observe::MethodIdOf(r->method()), observe::Outcome::kError);
+    metrics_.request_latency.Observe(r->ElapsedUs());
+  }
+}
+
+void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message,
+                           std::shared_ptr<Channel> channel) {
+  const methods::MethodEntry* entry = methods::Find(message.method);
+  if (draining()) {
+    return Refuse(message, *channel, entry == nullptr ? observe::MethodId::kOther : entry->id,
+                  ErrorCode::kServerOverloaded, "Server shutting down");
+  }
+  if (entry == nullptr) {
+    metrics_.CountRequest(observe::MethodId::kOther, observe::Outcome::kError);
+    const std::string text = message.method == "initialize"
+                                 ? "Invalid Request: session already initialized"
+                                 : "Method not found: " + message.method;
+    const int code = message.method == "initialize" ? ErrorCode::kInvalidRequest
+                                                    : ErrorCode::kMethodNotFound;
+    channel->Send(protocol::SerializeError(message.id, code, text), true);
+    return;
+  }
+  // What the request makes the server keep is bounded: its _meta (moved
+  // out of params, not copied), its progress token, and its bytes in the
+  // process-wide budget for as long as it runs.
+  json::object meta;
+  if (auto* m = message.params.if_contains("_meta"); m && m->is_object()) {
+    if (protocol::ApproxBytes(*m, options_.max_meta_bytes) > options_.max_meta_bytes) {
+      metrics_.limit_refusals.Add();
+      return Refuse(message, *channel, entry->id, ErrorCode::kInvalidParams,
+                    "Invalid params: _meta exceeds " + std::to_string(options_.max_meta_bytes) + " bytes");
+    }
+    meta = std::move(m->get_object());
+    if (const auto* token = meta.if_contains("progressToken");
+        token && token->is_string() && token->get_string().size() > options_.max_progress_token_bytes) {
+      metrics_.limit_refusals.Add();
+      return Refuse(message, *channel, entry->id, ErrorCode::kInvalidParams,
+                    "Invalid params: progressToken exceeds " +
+                        std::to_string(options_.max_progress_token_bytes) + " bytes");
+    }
+  }
+  ByteLease charge(&buffer_budget_);
+  if (!charge.Resize(message.wire_bytes * protocol::kTreeBytesPerTextByte)) {
+    metrics_.overload_refusals.Add();
+    return Refuse(message, *channel, entry->id, ErrorCode::kServerOverloaded,
+                  "Server overloaded: memory budget spent; retry later");
+  }
+  auto request = std::make_shared<RequestState>(this, session, message.id, message.method,
+                                                std::move(meta), channel);
+  request->set_charge(std::move(charge));
+  if (session) {
+    if (!session->RegisterRequest(request->id_key(), request, options_.max_inflight_per_session)) {
+      metrics_.CountRequest(entry->id, observe::Outcome::kError);
+      const bool duplicate = session->FindRequest(request->id_key()) != nullptr;
+      channel->Send(protocol::SerializeError(
+                        message.id, duplicate ? ErrorCode::kInvalidRequest : ErrorCode::kServerOverloaded,
+                        duplicate ? "Invalid Request: id already in use"
+                                  : "Too many requests in flight for this session"),
+                    true);
+      return;
+    }
+    std::weak_ptr<Session> weak = session;
+    RequestState* raw = request.get();
+    request->set_on_done([this, weak, raw] {
+      metrics_.requests_inflight.Add(-1);
+      if (auto s = weak.lock()) s->UnregisterRequest(raw->id_key(), raw);
+    });
+  } else {
+    request->set_on_done([this] { metrics_.requests_inflight.Add(-1); });
+  }
+  metrics_.requests_inflight.Add(1);
+  try {
+    entry->fn(*this, request, message.params);
+  } catch (const Error& e) {
+    Fail(request, e.code(), e.message(), e.data());
+  } catch (const std::exception& e) {
+    Fail(request, ErrorCode::kInternalError, std::string("Internal error: ") + e.what());
+  }
+}
+
+void Engine::Refuse(const protocol::Message& message, Channel& channel, observe::MethodId method, int code,
+                    std::string_view text) {
+  metrics_.CountRequest(method, observe::Outcome::kError);
+  channel.Send(protocol::SerializeError(message.id, code, text), true);
+}
+
+void Engine::Run(const std::shared_ptr<RequestState>& request, Execution where,
+                 std::function<void(const std::shared_ptr<RequestState>&)> fn) {
+  auto task = [this, request, fn = std::move(fn)] {
+    if (request->done()) return;  // cancelled while queued
+    try {
+      fn(request);
+    } catch (const Error& e) {
+      Fail(request, e.code(), e.message(), e.data());
+    } catch (const std::exception& e) {
+      observe::Log().warn("{} handler threw: {}", request->method(), e.what());
+      Fail(request, ErrorCode::kInternalError, std::string("Internal error: ") + e.what());
+    } catch (...) {
+      observe::Log().warn("{} handler threw a non-standard exception", request->method());
+      Fail(request, ErrorCode::kInternalError, "Internal error");
+    }
+  };
+  if (where == Execution::kInline) {
+    task();
+  } else if (request->session()) {
+    PostForSession(request->session(), std::move(task));
+  } else {
+    Post(std::move(task));
+  }
+}
+
+
+}  // namespace mcpx::engine

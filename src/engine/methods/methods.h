@@ -1,0 +1,54 @@
+// The MCP methods the engine implements, one family per file (tools.cc,
+// resources.cc, prompts.cc, utilities.cc), and the table that names them.
+//
+// Each runs on the I/O thread that admitted the request, validates its
+// params (throwing mcpx::Error, which the dispatcher turns into the
+// request's JSON-RPC error), then completes the request itself or hands the
+// user's handler to Engine::Run.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "engine/request.h"
+#include "mcpx/json.h"
+#include "mcpx/types.h"
+#include "observe/metrics.h"
+
+namespace mcpx::engine {
+
+class Engine;
+using RequestPtr = std::shared_ptr<RequestState>;
+
+namespace methods {
+
+using MethodFn = void (*)(Engine& e, const RequestPtr& r, json::object& params);
+struct MethodEntry {
+  observe::MethodId id;
+  MethodFn fn;
+};
+// The method named `name`, or null.
+const MethodEntry* Find(std::string_view name);
+
+void Ping(Engine& e, const RequestPtr& r, json::object& params);
+void SetLogLevel(Engine& e, const RequestPtr& r, json::object& params);
+void Complete(Engine& e, const RequestPtr& r, json::object& params);
+
+void ListTools(Engine& e, const RequestPtr& r, json::object& params);
+void CallTool(Engine& e, const RequestPtr& r, json::object& params);
+// Runs a tool synchronously in the calling thread, as a nested call of
+// `parent` (Server::CallTool). Throws mcpx::Error for an unknown tool or
+// invalid arguments.
+ToolResult CallToolInline(Engine& e, RequestState& parent, std::string_view name, json::object arguments);
+
+void ListResources(Engine& e, const RequestPtr& r, json::object& params);
+void ListResourceTemplates(Engine& e, const RequestPtr& r, json::object& params);
+void ReadResource(Engine& e, const RequestPtr& r, json::object& params);
+void Subscribe(Engine& e, const RequestPtr& r, json::object& params);
+void Unsubscribe(Engine& e, const RequestPtr& r, json::object& params);
+
+void ListPrompts(Engine& e, const RequestPtr& r, json::object& params);
+void GetPrompt(Engine& e, const RequestPtr& r, json::object& params);
+
+}  // namespace methods
+}  // namespace mcpx::engine

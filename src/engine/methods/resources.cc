@@ -1,0 +1,61 @@
+#include "engine/methods/methods.h"
+
+#include "engine/arguments.h"
+#include "engine/engine.h"
+#include "engine/methods/params.h"
+#include "mcpx/error.h"
+
+namespace mcpx::engine::methods {
+
+void ListResources(Engine& e, const RequestPtr& r, json::object& params) {
+  auto snapshot = e.catalog().Get();
+  e.Reply(r, Page(snapshot->resources, ParseCursor(params), e.options().page_size, "resources",
+                [](const auto& kv) { return kv.second->ToJson(); }));
+}
+
+void ListResourceTemplates(Engine& e, const RequestPtr& r, json::object& params) {
+  auto snapshot = e.catalog().Get();
+  e.Reply(r, Page(snapshot->templates, ParseCursor(params), e.options().page_size, "resourceTemplates",
+                [](const auto& t) { return t->ToJson(); }));
+}
+
+void ReadResource(Engine& e, const RequestPtr& r, json::object& params) {
+  const std::string uri = RequireString(params, "uri");
+  auto snapshot = e.catalog().Get();
+  ResourceReader reader;
+  if (auto it = snapshot->resources.find(uri); it != snapshot->resources.end()) {
+    reader = it->second->read;
+  } else {
+    for (const auto& t : snapshot->templates) {
+      if (MatchUriTemplate(t->uri_template, uri, r->template_vars())) {
+        reader = t->read;
+        break;
+      }
+    }
+  }
+  if (!reader) {
+    throw Error(ErrorCode::kResourceNotFound, "Resource not found", json::object{{"uri", uri}});
+  }
+  e.Run(r, Execution::kPool, [&e, reader, uri](const auto& req) {
+    Context ctx(req);
+    json::array contents;
+    for (const auto& c : reader(ctx, uri)) contents.push_back(c.ToJson());
+    e.Reply(req, json::object{{"contents", std::move(contents)}});
+  });
+}
+
+void Subscribe(Engine& e, const RequestPtr& r, json::object& params) {
+  const std::string uri = RequireString(params, "uri");
+  if (r->session() && !r->session()->Subscribe(uri, e.options().max_subscriptions_per_session)) {
+    throw Error(ErrorCode::kInvalidParams, "Too many subscriptions for this session");
+  }
+  e.Reply(r, json::object());
+}
+
+void Unsubscribe(Engine& e, const RequestPtr& r, json::object& params) {
+  const std::string uri = RequireString(params, "uri");
+  if (r->session()) r->session()->Unsubscribe(uri);
+  e.Reply(r, json::object());
+}
+
+}  // namespace mcpx::engine::methods

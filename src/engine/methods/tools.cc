@@ -1,0 +1,78 @@
+#include "engine/methods/methods.h"
+
+#include <future>
+
+#include "engine/arguments.h"
+#include "engine/engine.h"
+#include "engine/methods/params.h"
+#include "mcpx/error.h"
+
+namespace mcpx::engine::methods {
+
+void ListTools(Engine& e, const RequestPtr& r, json::object& params) {
+  auto snapshot = e.catalog().Get();
+  e.Reply(r, Page(snapshot->tools, ParseCursor(params), e.options().page_size, "tools",
+                [](const auto& kv) { return kv.second->ToJson(); }));
+}
+
+void CallTool(Engine& e, const RequestPtr& r, json::object& params) {
+  const std::string name = RequireString(params, "name");
+  auto snapshot = e.catalog().Get();
+  auto it = snapshot->tools.find(name);
+  if (it == snapshot->tools.end()) {
+    throw Error(ErrorCode::kInvalidParams, "Unknown tool: " + name);
+  }
+  std::shared_ptr<const Tool> tool = it->second;
+  json::object arguments = TakeOptionalObject(params, "arguments");
+  ValidateArguments(tool->input_schema, arguments);
+
+  const auto timeout = tool->timeout.count() > 0 ? tool->timeout : e.options().tool_timeout;
+  if (timeout.count() > 0) {
+    std::weak_ptr<RequestState> weak = r;
+    e.AfterOnIo(timeout, [&e, weak] {
+      if (auto req = weak.lock()) e.TimeOut(req);
+    });
+  }
+
+  e.Run(r, tool->execution, [&e, tool, arguments = std::move(arguments)](const auto& req) {
+    Context ctx(req);
+    if (tool->async_handler) {
+      tool->async_handler(
+          ctx, arguments,
+          mcpx::Reply<ToolResult>(
+              [&e, req](ToolResult result) { e.Reply(req, result.ToJson()); },
+              [&e, req](int code, std::string message) { e.Fail(req, code, message); }));
+      return;
+    }
+    ToolResult result = tool->handler(ctx, arguments);
+    e.Reply(req, result.ToJson());
+  });
+}
+
+ToolResult CallToolInline(Engine& e, RequestState& parent, std::string_view name, json::object arguments) {
+  auto snapshot = e.catalog().Get();
+  auto it = snapshot->tools.find(name);
+  if (it == snapshot->tools.end()) {
+    throw Error(ErrorCode::kInvalidParams, "Unknown tool: " + std::string(name));
+  }
+  std::shared_ptr<const Tool> tool = it->second;
+  ValidateArguments(tool->input_schema, arguments);
+  auto child = std::make_shared<RequestState>(&e, parent.session(), parent.id(), "tools/call",
+                                              json::object(), nullptr);
+  parent.OnCancel([weak = std::weak_ptr<RequestState>(child)] {
+    if (auto c = weak.lock()) c->Cancel(false);
+  });
+  Context ctx(child);
+  if (!tool->async_handler) return tool->handler(ctx, arguments);
+  auto promise = std::make_shared<std::promise<ToolResult>>();
+  auto future = promise->get_future();
+  tool->async_handler(ctx, arguments,
+                      mcpx::Reply<ToolResult>(
+                          [promise](ToolResult result) { promise->set_value(std::move(result)); },
+                          [promise](int code, std::string message) {
+                            promise->set_exception(std::make_exception_ptr(Error(code, message)));
+                          }));
+  return future.get();
+}
+
+}  // namespace mcpx::engine::methods

@@ -1,0 +1,159 @@
+#include "transport/http/router.h"
+
+#include "mcpx/error.h"
+
+namespace mcpx::transport::http {
+namespace {
+
+using beast_http::status;
+
+engine::Envelope EnvelopeOf(const RequestHeaders& h) {
+  return {.session_id = h.session_id, .protocol_version = h.protocol_version};
+}
+
+std::string SessionHeader(std::string_view id) {
+  std::string line;
+  line.reserve(kSessionHeader.size() + id.size() + 4);
+  line.append(kSessionHeader).append(": ").append(id).append("\r\n");
+  return line;
+}
+
+}  // namespace
+
+Answer ErrorAnswer(status st, int code, std::string_view message, const json::value& id) {
+  return {.status = st, .content_type = "application/json", .body = protocol::SerializeError(id, code, message)};
+}
+
+Answer UnavailableAnswer(const json::value& id, std::string_view message, std::string_view retry_after_s) {
+  Answer a = ErrorAnswer(status::service_unavailable, ErrorCode::kServerOverloaded, message, id);
+  a.headers.append("Retry-After: ").append(retry_after_s).append("\r\n");
+  return a;
+}
+
+Answer OverloadedAnswer(observe::Metrics& metrics) {
+  metrics.overload_refusals.Add();
+  Answer a = UnavailableAnswer(nullptr, "Server overloaded: memory budget spent; retry later", "1");
+  a.close = true;
+  return a;
+}
+
+Answer RefusalAnswer(const engine::Admission& refused, const json::value& id) {
+  using engine::Refusal;
+  switch (refused.refusal) {
+    case Refusal::kUnknownSession:
+      return ErrorAnswer(status::not_found, refused.code, refused.message, id);
+    case Refusal::kUnavailable:
+      return UnavailableAnswer(id, refused.message, "5");
+    case Refusal::kNone:  // not a refusal; never asked
+    case Refusal::kSessionRequired:
+    case Refusal::kUnsupportedVersion:
+    case Refusal::kVersionTooNew:
+    case Refusal::kAlreadyInitialized:
+    case Refusal::kInvalidParams:
+      break;
+  }
+  return ErrorAnswer(status::bad_request, refused.code, refused.message, id);
+}
+
+Route RouteRequest(const Request& request, HttpShared& shared, Answer& answer) {
+  const RequestHeaders& h = request.headers;
+  std::string_view target = request.target;
+  target = target.substr(0, target.find('?'));
+  if (!shared.policy.HostAllowed(h.host)) {
+    answer = ErrorAnswer(status::forbidden, ErrorCode::kServerOverloaded, "Forbidden: Host not allowed");
+    return Route::kAnswered;
+  }
+  if (!shared.policy.OriginAllowed(h.origin)) {
+    answer = ErrorAnswer(status::forbidden, ErrorCode::kServerOverloaded, "Forbidden: Origin not allowed");
+    return Route::kAnswered;
+  }
+  if (target == "/healthz" && request.method == beast_http::verb::get) {
+    answer = {.content_type = "text/plain", .body = "ok\n"};
+    return Route::kAnswered;
+  }
+  if (target == "/metrics" && shared.options.serve_metrics && request.method == beast_http::verb::get) {
+    answer = {.content_type = "text/plain; version=0.0.4", .body = shared.port.MetricsText()};
+    return Route::kAnswered;
+  }
+  if (target != shared.options.path) {
+    answer = ErrorAnswer(status::not_found, ErrorCode::kInvalidRequest, "Not found");
+    return Route::kAnswered;
+  }
+  switch (request.method) {
+    case beast_http::verb::post:
+      return Route::kPost;
+    case beast_http::verb::get:
+      return Route::kGet;
+    case beast_http::verb::delete_:
+      return Route::kDelete;
+    default:
+      answer = ErrorAnswer(status::method_not_allowed, ErrorCode::kServerOverloaded, "Method not allowed");
+      answer.headers = "Allow: GET, POST, DELETE\r\n";
+      return Route::kAnswered;
+  }
+}
+
+std::optional<Answer> CheckPost(const RequestHeaders& h) {
+  if (!AcceptsMediaType(h.accept, "application/json") || !AcceptsMediaType(h.accept, "text/event-stream")) {
+    return ErrorAnswer(status::not_acceptable, ErrorCode::kServerOverloaded,
+                       "Not Acceptable: Accept must list application/json and text/event-stream");
+  }
+  if (!IsJsonContentType(h.content_type)) {
+    return ErrorAnswer(status::unsupported_media_type, ErrorCode::kServerOverloaded,
+                       "Unsupported Media Type: Content-Type must be application/json");
+  }
+  return std::nullopt;
+}
+
+std::variant<Answer, Admitted> AdmitPost(const protocol::ParseOutcome& parsed, const RequestHeaders& headers,
+                                         HttpShared& shared) {
+  if (parsed.failure) {
+    return ErrorAnswer(status::bad_request, parsed.failure->code, parsed.failure->message, parsed.failure->id);
+  }
+  const protocol::Message& message = *parsed.message;
+  engine::Admission admission = shared.port.Admit(message, EnvelopeOf(headers), shared.setup);
+  if (!admission.admitted()) return RefusalAnswer(admission, message.id);
+  return Admitted{std::move(admission.session), std::move(admission.initialized)};
+}
+
+std::variant<Answer, StreamChoice> AdmitGet(const RequestHeaders& headers, HttpShared& shared) {
+  if (!AcceptsMediaType(headers.accept, "text/event-stream")) {
+    return ErrorAnswer(status::not_acceptable, ErrorCode::kServerOverloaded,
+                       "Not Acceptable: Accept must list text/event-stream");
+  }
+  if (shared.port.draining()) return UnavailableAnswer(nullptr, "Server shutting down", "5");
+  engine::Admission admission = shared.port.Resolve(EnvelopeOf(headers));
+  if (!admission.admitted()) return RefusalAnswer(admission);
+  HttpSessionState& state = StateOf(*admission.session);
+  StreamChoice choice{std::move(admission.session), state.standalone(), std::nullopt};
+  if (const std::string_view last = headers.last_event_id; !last.empty()) {
+    auto parsed = SseStream::ParseEventId(last);
+    if (!parsed) {
+      return ErrorAnswer(status::bad_request, ErrorCode::kInvalidRequest, "Bad Request: malformed Last-Event-ID");
+    }
+    choice.stream = state.FindStream(parsed->first);
+    choice.after = parsed->second;
+    if (!choice.stream) {
+      // Forgotten stream: nothing left to replay; answer with an ended stream.
+      choice.stream =
+          std::make_shared<SseStream>(parsed->first, std::make_shared<EventStore>(EventStoreLimits{}), nullptr);
+      choice.stream->Finish();
+    }
+  }
+  return choice;
+}
+
+Answer Delete(const RequestHeaders& headers, HttpShared& shared) {
+  engine::Admission admission = shared.port.Resolve(EnvelopeOf(headers));
+  if (!admission.admitted()) return RefusalAnswer(admission);
+  shared.port.Close(admission.session);
+  return {};
+}
+
+Answer InitializedAnswer(Admitted& admitted) {
+  return {.content_type = "application/json",
+          .body = std::move(admitted.initialized),
+          .headers = SessionHeader(admitted.session->id())};
+}
+
+}  // namespace mcpx::transport::http

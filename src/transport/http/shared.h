@@ -1,0 +1,54 @@
+// What all connections of one HTTP transport share. Immutable after Listen(),
+// apart from the atomic counter.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+
+#include "common/byte_budget.h"
+#include "engine/port.h"
+#include "mcpx/http_transport.h"
+#include "transport/http/request_checks.h"
+#include "transport/http/request_parser.h"
+#include "transport/http/sse_stream.h"
+
+namespace mcpx::transport::http {
+
+struct HttpShared {
+  HttpShared(engine::Port p, HttpOptions o, HostPolicy h)
+      : port(std::move(p)),
+        options(std::move(o)),
+        policy(std::move(h)),
+        store_budget(std::make_shared<ByteBudget>(options.event_store_total_bytes)),
+        limits{options.max_header_bytes, options.max_body_bytes, options.max_header_fields},
+        setup([this](engine::Session& session) {
+          // A new session's streams and event store (held by the session,
+          // which may outlive the transport: hence the shared store budget).
+          auto state = std::make_shared<HttpSessionState>(
+              EventStoreLimits{options.event_store_events, options.event_store_bytes}, &port.metrics(),
+              store_budget);
+          session.set_standalone(state->standalone());
+          session.set_transport(std::move(state));
+        }) {}
+  HttpShared(const HttpShared&) = delete;
+  HttpShared& operator=(const HttpShared&) = delete;
+
+  engine::Port port;
+  const HttpOptions options;
+  const HostPolicy policy;
+  // All sessions' event stores together.
+  const std::shared_ptr<ByteBudget> store_budget;
+  const RequestLimits limits;
+  const engine::SessionSetup setup;
+  std::atomic<std::size_t> connections{0};
+};
+
+// The state this transport attached to `session` at initialize. Sessions
+// admitted by a transport's Port are its own (Port refuses another
+// transport's), so the state is always an HttpSessionState.
+inline HttpSessionState& StateOf(const engine::Session& session) {
+  return *static_cast<HttpSessionState*>(session.transport());
+}
+
+}  // namespace mcpx::transport::http
