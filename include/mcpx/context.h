@@ -45,7 +45,9 @@ class Context {
  public:
   explicit Context(std::shared_ptr<engine::RequestState> state);
 
-  // The session's facts fixed at initialize. Empty for in-process calls.
+  // Who is calling: a session's facts fixed at initialize, or (2026-07-28,
+  // no session) what the request's own _meta declares. session_id() is empty
+  // without a session; the rest are empty for in-process calls.
   const std::string& session_id() const;
   const json::object& client_info() const;
   const json::object& client_capabilities() const;
@@ -67,7 +69,8 @@ class Context {
   bool has_progress_token() const;
   void Progress(double progress, std::optional<double> total = std::nullopt,
                 std::string_view message = {});
-  // notifications/message, sent only at or above the session's logging level.
+  // notifications/message, sent only at or above the session's logging level
+  // (2026-07-28: the request's _meta logLevel; none without one).
   void Log(LogLevel level, json::value data, std::string_view logger = {});
   // Any notification related to this request, sent on the request's stream.
   void Notify(std::string_view method, json::object params);

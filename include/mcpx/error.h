@@ -26,7 +26,12 @@ struct ErrorCode {
   static constexpr int kServerOverloaded = -32000;
   static constexpr int kRequestTimeout = -32001;
   static constexpr int kRequestCancelled = -32800;
-  static constexpr int kResourceNotFound = -32002;  // as the MCP resources spec gives it
+  static constexpr int kResourceNotFound = -32002;  // 2025-11-25 resources; 2026-07-28 uses -32602
+  // 2026-07-28: a header missing or not matching the body; a capability the
+  // request needs that the client did not declare; a revision not spoken.
+  static constexpr int kHeaderMismatch = -32020;
+  static constexpr int kMissingCapability = -32021;
+  static constexpr int kUnsupportedProtocolVersion = -32022;
 };
 
 class Error : public std::runtime_error {

@@ -86,6 +86,12 @@ struct ServerOptions {
   std::size_t max_subscriptions_per_session = 1024;
   // Items per page of the list methods.
   std::size_t page_size = 100;
+  // 2026-07-28 caching hints on list, read and server/discover results: how
+  // long a client may reuse one (ttlMs; 0: revalidate every time) and whether
+  // shared caches may keep it (cacheScope "public") or only this client's
+  // ("private"). Resources may set their own (Resource::cache_ttl).
+  std::chrono::milliseconds cache_ttl{0};
+  bool cache_public = false;
   // Default wait for the client's answer to a server-to-client request.
   std::chrono::milliseconds client_request_timeout = std::chrono::seconds(60);
   // Tools without their own timeout are cancelled after this; 0: never.

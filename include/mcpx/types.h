@@ -100,6 +100,9 @@ struct Resource {
   std::string mime_type;
   std::optional<std::int64_t> size;
   ResourceReader read;
+  // 2026-07-28: how long a client may reuse what resources/read returns;
+  // unset: ServerOptions::cache_ttl.
+  std::optional<std::chrono::milliseconds> cache_ttl;
   json::object ToJson() const;
 };
 
@@ -113,6 +116,8 @@ struct ResourceTemplate {
   std::string mime_type;
   // Receives the concrete URI; the matched variables are in ctx.template_vars().
   ResourceReader read;
+  // As Resource::cache_ttl, for every resource the template matches.
+  std::optional<std::chrono::milliseconds> cache_ttl;
   json::object ToJson() const;
 };
 

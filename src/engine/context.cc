@@ -10,10 +10,6 @@
 namespace mcpx {
 namespace {
 
-const json::object& EmptyObject() {
-  static const json::object empty;
-  return empty;
-}
 const std::string& EmptyString() {
   static const std::string empty;
   return empty;
@@ -37,15 +33,9 @@ Context::Context(std::shared_ptr<engine::RequestState> state) : state_(std::move
 const std::string& Context::session_id() const {
   return state_->session() ? state_->session()->id() : EmptyString();
 }
-const json::object& Context::client_info() const {
-  return state_->session() ? state_->session()->init().client_info : EmptyObject();
-}
-const json::object& Context::client_capabilities() const {
-  return state_->session() ? state_->session()->init().capabilities : EmptyObject();
-}
-const std::string& Context::protocol_version() const {
-  return state_->session() ? state_->session()->init().protocol_version : EmptyString();
-}
+const json::object& Context::client_info() const { return state_->client_info(); }
+const json::object& Context::client_capabilities() const { return state_->client_capabilities(); }
+const std::string& Context::protocol_version() const { return state_->protocol_version(); }
 const json::object& Context::request_meta() const { return state_->meta(); }
 const std::map<std::string, std::string>& Context::template_vars() const {
   return state_->template_vars();
@@ -65,8 +55,8 @@ void Context::Progress(double progress, std::optional<double> total, std::string
 }
 
 void Context::Log(LogLevel level, json::value data, std::string_view logger) {
-  const auto& session = state_->session();
-  if (!session || level < session->log_level()) return;
+  const std::optional<LogLevel> threshold = state_->log_level();
+  if (!threshold || level < *threshold) return;
   json::object params{{"level", LogLevelName(level)}, {"data", std::move(data)}};
   if (!logger.empty()) params["logger"] = logger;
   state_->SendRelated(protocol::SerializeNotification("notifications/message", params));

@@ -5,6 +5,7 @@
 #include "mcpx/error.h"
 #include "observe/log.h"
 #include "protocol/json_walk.h"
+#include "protocol/meta.h"
 
 namespace mcpx::engine {
 
@@ -123,7 +124,10 @@ void Engine::NotifyResourceUpdated(std::string_view uri) {
   }
 }
 
-void Engine::Reply(const std::shared_ptr<RequestState>& r, const json::value& result) {
+void Engine::Reply(const std::shared_ptr<RequestState>& r, json::value result) {
+  // Every 2026-07-28 result says what it is; a handler's own (input_required)
+  // stands.
+  if (r->stateless() && result.is_object()) result.get_object().emplace("resultType", "complete");
   if (r->CompleteWithResult(result)) {
     metrics_.CountRequest(observe::MethodIdOf(r->method()), observe::Outcome::kOk);
     metrics_.request_latency.Observe(r->ElapsedUs());
@@ -140,18 +144,25 @@ void Engine::Fail(const std::shared_ptr<RequestState>& r, int code, std::string_
 
 void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message,
                            std::shared_ptr<Channel> channel) {
+  // A request without a session is stateless (2026-07-28) when its _meta
+  // names its revision (Admit checked the rest); otherwise it is stdio's
+  // before initialize, served as the session era.
+  const json::value* meta_value = session ? nullptr : message.params.if_contains("_meta");
+  const bool stateless = meta_value && meta_value->is_object() &&
+                         meta_value->get_object().contains(protocol::meta::kProtocolVersion);
   const methods::MethodEntry* entry = methods::Find(message.method);
+  if (entry != nullptr && !(entry->eras & (stateless ? methods::kStateless : methods::kSession))) entry = nullptr;
   if (draining()) {
     return Refuse(message, *channel, entry == nullptr ? observe::MethodId::kOther : entry->id,
                   ErrorCode::kServerOverloaded, "Server shutting down");
   }
   if (entry == nullptr) {
     metrics_.CountRequest(observe::MethodId::kOther, observe::Outcome::kError);
-    const std::string text = message.method == "initialize"
+    const bool reinitialize = message.method == "initialize" && !stateless;
+    const std::string text = reinitialize
                                  ? "Invalid Request: session already initialized"
                                  : "Method not found: " + message.method;
-    const int code = message.method == "initialize" ? ErrorCode::kInvalidRequest
-                                                    : ErrorCode::kMethodNotFound;
+    const int code = reinitialize ? ErrorCode::kInvalidRequest : ErrorCode::kMethodNotFound;
     channel->Send(protocol::SerializeError(message.id, code, text), true);
     return;
   }
@@ -181,7 +192,7 @@ void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message
                   "Server overloaded: memory budget spent; retry later");
   }
   auto request = std::make_shared<RequestState>(this, session, message.id, message.method,
-                                                std::move(meta), channel);
+                                                std::move(meta), channel, stateless);
   request->set_charge(std::move(charge));
   if (session) {
     if (!session->RegisterRequest(request->id_key(), request, options_.max_inflight_per_session)) {

@@ -84,6 +84,10 @@ class Engine {
   bool Publish(const SessionPtr& session);
   // The initialize result for `session`.
   json::object InitializeResult(const Session& session) const;
+  // What the server offers: to sessions (initialize), or to stateless
+  // clients (server/discover).
+  json::object Capabilities(bool stateless) const;
+  json::object ServerInfo() const;
   // Finds a live session and marks it active.
   SessionPtr FindSession(std::string_view id);
   // Removes and closes: cancels its requests, fails pending client requests,
@@ -135,7 +139,7 @@ class Engine {
   void Run(const std::shared_ptr<RequestState>& request, Execution where,
            std::function<void(const std::shared_ptr<RequestState>&)> fn);
   // Completes `r` (the first completion counts), counting it.
-  void Reply(const std::shared_ptr<RequestState>& r, const json::value& result);
+  void Reply(const std::shared_ptr<RequestState>& r, json::value result);
   void Fail(const std::shared_ptr<RequestState>& r, int code, std::string_view message,
             const json::value& data = nullptr);
   // Cancels `r` and answers -32001 (tool timeout or watchdog).
@@ -161,6 +165,8 @@ class Engine {
   void Finalize(const SessionPtr& session);
   // The initialize path: builds, sets up and publishes a session of `owner`.
   Admission Open(const protocol::Message& initialize, const SessionSetup& setup, std::uint64_t owner);
+  // A 2026-07-28 message: its _meta, headers and method (admission.cc).
+  Admission AdmitStateless(const protocol::Message& message, const Envelope& envelope);
 
   Server& server_;
   const ServerOptions options_;

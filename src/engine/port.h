@@ -23,14 +23,17 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <boost/asio/io_context.hpp>
 
 #include "common/byte_budget.h"
 #include "engine/channel.h"
 #include "engine/session.h"
+#include "mcpx/json.h"
 #include "observe/metrics.h"
 #include "protocol/jsonrpc.h"
 
@@ -53,6 +56,14 @@ struct Envelope {
   // Whether a message naming no session is served without one (stdio, where
   // the connection is the session, before initialize) instead of refused.
   bool session_optional = false;
+
+  // HTTP under 2026-07-28: the headers that mirror the body (Mcp-Method,
+  // Mcp-Name, Mcp-Param-{Name}: {Name, raw value}), checked against it.
+  // False over stdio, which has no headers.
+  bool has_headers = false;
+  std::string_view mcp_method;
+  std::string_view mcp_name;
+  std::span<const std::pair<std::string, std::string>> mcp_params;
 };
 
 // Why a message was not admitted.
@@ -63,8 +74,10 @@ enum class Refusal : std::uint8_t {
   kUnsupportedVersion,  // names a revision this server does not speak
   kVersionTooNew,       // names a revision newer than its session's
   kAlreadyInitialized,  // initialize naming a session
-  kInvalidParams,       // initialize with invalid params
+  kInvalidParams,       // initialize with invalid params; a 2026 request without its _meta
   kUnavailable,         // at the session cap, or shutting down
+  kHeaderMismatch,      // 2026: a header missing, or not what the body says
+  kMethodNotFound,      // 2026: a method the request's revision does not have
 };
 
 struct Admission {
@@ -72,11 +85,15 @@ struct Admission {
   // The JSON-RPC error of a refusal.
   int code = 0;
   std::string message;
+  json::value data;
   // The message's session; null for a sessionless one.
   SessionPtr session;
   // For initialize: its serialized response, for the transport to send (the
   // session is open and published by then).
   std::string initialized;
+  // A 2026-07-28 message: served without a session, its revision and client
+  // named in its own _meta.
+  bool stateless = false;
 
   bool admitted() const { return refusal == Refusal::kNone; }
 };

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "protocol/jsonrpc.h"
+#include "protocol/meta.h"
 
 namespace mcpx::engine {
 namespace {
@@ -15,16 +16,49 @@ json::value ProgressToken(const json::object& meta) {
   return nullptr;
 }
 
+std::string MetaString(const json::object& meta, std::string_view key) {
+  const json::value* v = meta.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+const json::object& MetaObject(const json::object& meta, std::string_view key) {
+  static const json::object empty;
+  const json::value* v = meta.if_contains(key);
+  return v && v->is_object() ? v->get_object() : empty;
+}
+
 }  // namespace
 
+const std::string& RequestState::protocol_version() const {
+  return session_ ? session_->init().protocol_version : version_;
+}
+
+const json::object& RequestState::client_capabilities() const {
+  return session_ ? session_->init().capabilities : MetaObject(meta_, protocol::meta::kClientCapabilities);
+}
+
+const json::object& RequestState::client_info() const {
+  return session_ ? session_->init().client_info : MetaObject(meta_, protocol::meta::kClientInfo);
+}
+
+std::optional<LogLevel> RequestState::log_level() const {
+  if (session_) return session_->log_level();
+  if (!stateless_) return std::nullopt;
+  const json::value* v = meta_.if_contains(protocol::meta::kLogLevel);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return ParseLogLevel(v->get_string());
+}
+
 RequestState::RequestState(Engine* engine, SessionPtr session, json::value id, std::string method,
-                           json::object meta, std::shared_ptr<Channel> channel)
+                           json::object meta, std::shared_ptr<Channel> channel, bool stateless)
     : engine_(engine),
       session_(std::move(session)),
       id_(std::move(id)),
       id_key_(protocol::IdKey(id_)),
       method_(std::move(method)),
       meta_(std::move(meta)),
+      stateless_(stateless),
+      version_(stateless ? MetaString(meta_, protocol::meta::kProtocolVersion) : std::string()),
       progress_token_(ProgressToken(meta_)),
       channel_(std::move(channel)),
       started_us_(std::chrono::duration_cast<std::chrono::microseconds>(

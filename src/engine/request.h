@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "engine/channel.h"
 #include "engine/session.h"
 #include "mcpx/json.h"
+#include "mcpx/types.h"
 
 namespace mcpx::engine {
 
@@ -27,7 +29,7 @@ class Engine;
 class RequestState {
  public:
   RequestState(Engine* engine, SessionPtr session, json::value id, std::string method,
-               json::object meta, std::shared_ptr<Channel> channel);
+               json::object meta, std::shared_ptr<Channel> channel, bool stateless = false);
 
   Engine& engine() const { return *engine_; }
   // Null for in-process calls that have no session.
@@ -36,6 +38,17 @@ class RequestState {
   const std::string& id_key() const { return id_key_; }
   const std::string& method() const { return method_; }
   const json::object& meta() const { return meta_; }
+  // A 2026-07-28 request: no session; who the client is and what it can do
+  // come from its own _meta, read by the accessors below.
+  bool stateless() const { return stateless_; }
+  // The request's revision: its session's, or its _meta's; empty for
+  // in-process calls and stdio's before initialize.
+  const std::string& protocol_version() const;
+  const json::object& client_capabilities() const;
+  const json::object& client_info() const;
+  // The level at or above which it may log (2026: _meta's logLevel; nullopt:
+  // not at all. Sessions: the session's level).
+  std::optional<LogLevel> log_level() const;
   const json::value& progress_token() const { return progress_token_; }
   std::map<std::string, std::string>& template_vars() { return template_vars_; }
 
@@ -81,6 +94,8 @@ class RequestState {
   const std::string id_key_;
   const std::string method_;
   const json::object meta_;
+  const bool stateless_;
+  const std::string version_;  // a stateless request's, from meta_
   const json::value progress_token_;
   const std::shared_ptr<Channel> channel_;
   std::map<std::string, std::string> template_vars_;

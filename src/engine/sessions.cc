@@ -31,69 +31,8 @@ std::string NewSessionId() {
   return id;
 }
 
-Admission Refused(Refusal why, int code, std::string message) {
-  Admission refused;
-  refused.refusal = why;
-  refused.code = code;
-  refused.message = std::move(message);
-  return refused;
-}
 
 }  // namespace
-
-// --- Admission -----------------------------------------------------------------
-
-Admission Engine::Admit(const protocol::Message& message, const Envelope& envelope, const SessionSetup& setup,
-                        std::uint64_t owner) {
-  if (message.is_request() && message.method == "initialize") {
-    if (!envelope.session_id.empty()) {
-      return Refused(Refusal::kAlreadyInitialized, ErrorCode::kInvalidRequest,
-                     "Invalid Request: initialize names a session; a session is initialized once");
-    }
-    return Open(message, setup, owner);
-  }
-  if (envelope.session_id.empty() && envelope.session_optional) return {};
-  return Resolve(envelope, owner);
-}
-
-Admission Engine::Resolve(const Envelope& envelope, std::uint64_t owner) {
-  if (envelope.session_id.empty()) {
-    return Refused(Refusal::kSessionRequired, ErrorCode::kServerOverloaded,
-                   "Bad Request: Mcp-Session-Id header is required");
-  }
-  const std::string_view claimed = envelope.protocol_version;
-  if (!claimed.empty() && !protocol::IsSupportedVersion(claimed)) {
-    return Refused(Refusal::kUnsupportedVersion, ErrorCode::kServerOverloaded,
-                   "Bad Request: unsupported MCP-Protocol-Version");
-  }
-  Admission admission;
-  admission.session = FindSession(envelope.session_id);
-  // Another transport's session is unknown here, so that a transport only
-  // ever meets sessions carrying its own SessionTransport.
-  if (!admission.session || admission.session->owner() != owner) {
-    return Refused(Refusal::kUnknownSession, ErrorCode::kRequestTimeout, "Session not found");
-  }
-  if (!claimed.empty() && !protocol::MayServe(admission.session->init().protocol_version, claimed)) {
-    return Refused(Refusal::kVersionTooNew, ErrorCode::kServerOverloaded,
-                   "Bad Request: MCP-Protocol-Version is newer than the version negotiated at initialize");
-  }
-  return admission;
-}
-
-Admission Engine::Open(const protocol::Message& initialize, const SessionSetup& setup, std::uint64_t owner) {
-  std::string error;
-  Admission admission;
-  admission.session = NewSession(initialize.params, &error);
-  if (!admission.session) return Refused(Refusal::kInvalidParams, ErrorCode::kInvalidParams, error);
-  admission.session->set_owner(owner);
-  if (setup) setup(*admission.session);
-  if (!Publish(admission.session)) {
-    return Refused(Refusal::kUnavailable, ErrorCode::kServerOverloaded,
-                   draining() ? "Server shutting down" : "Server at session capacity; retry later");
-  }
-  admission.initialized = protocol::SerializeResult(initialize.id, InitializeResult(*admission.session));
-  return admission;
-}
 
 // --- Sessions ------------------------------------------------------------------
 
@@ -127,18 +66,33 @@ bool Engine::Publish(const SessionPtr& session) {
   return true;
 }
 
+json::object Engine::Capabilities(bool stateless) const {
+  if (stateless) {
+    // No listChanged or subscribe until subscriptions/listen can deliver
+    // them: a client must not wait for notifications that never come.
+    return {{"tools", json::object()},
+            {"resources", json::object()},
+            {"prompts", json::object()},
+            {"logging", json::object()},
+            {"completions", json::object()}};
+  }
+  return {{"tools", {{"listChanged", true}}},
+          {"resources", {{"subscribe", true}, {"listChanged", true}}},
+          {"prompts", {{"listChanged", true}}},
+          {"logging", json::object()},
+          {"completions", json::object()}};
+}
+
+json::object Engine::ServerInfo() const {
+  json::object info{{"name", options_.name}, {"version", options_.version}};
+  if (!options_.title.empty()) info["title"] = options_.title;
+  return info;
+}
+
 json::object Engine::InitializeResult(const Session& session) const {
-  json::object server_info{{"name", options_.name}, {"version", options_.version}};
-  if (!options_.title.empty()) server_info["title"] = options_.title;
-  json::object result{
-      {"protocolVersion", session.init().protocol_version},
-      {"capabilities",
-       {{"tools", {{"listChanged", true}}},
-        {"resources", {{"subscribe", true}, {"listChanged", true}}},
-        {"prompts", {{"listChanged", true}}},
-        {"logging", json::object()},
-        {"completions", json::object()}}},
-      {"serverInfo", std::move(server_info)}};
+  json::object result{{"protocolVersion", session.init().protocol_version},
+                      {"capabilities", Capabilities(/*stateless=*/false)},
+                      {"serverInfo", ServerInfo()}};
   if (!options_.instructions.empty()) result["instructions"] = options_.instructions;
   return result;
 }

@@ -8,7 +8,7 @@ namespace {
 constexpr std::array<std::string_view, static_cast<std::size_t>(MethodId::kCount)> kMethodNames = {
     "initialize", "ping", "tools/list", "tools/call", "resources/list", "resources/read",
     "resources/templates/list", "resources/subscribe", "resources/unsubscribe", "prompts/list",
-    "prompts/get", "completion/complete", "logging/setLevel", "other"};
+    "prompts/get", "completion/complete", "logging/setLevel", "server/discover", "subscriptions/listen", "other"};
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(Outcome::kCount)> kOutcomeNames = {
     "ok", "error", "cancelled"};

@@ -36,7 +36,7 @@ class Gauge {
 enum class MethodId : std::uint8_t {
   kInitialize, kPing, kToolsList, kToolsCall, kResourcesList, kResourcesRead,
   kResourcesTemplatesList, kResourcesSubscribe, kResourcesUnsubscribe, kPromptsList,
-  kPromptsGet, kCompletionComplete, kLoggingSetLevel, kOther, kCount
+  kPromptsGet, kCompletionComplete, kLoggingSetLevel, kServerDiscover, kSubscriptionsListen, kOther, kCount
 };
 MethodId MethodIdOf(std::string_view method);
 std::string_view MethodName(MethodId id);

@@ -7,6 +7,7 @@
 // user's handler to Engine::Run.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -23,13 +24,18 @@ using RequestPtr = std::shared_ptr<RequestState>;
 namespace methods {
 
 using MethodFn = void (*)(Engine& e, const RequestPtr& r, json::object& params);
+// Which eras have a method (bits).
+inline constexpr std::uint8_t kSession = 1;    // 2025-11-25 and older, in a session
+inline constexpr std::uint8_t kStateless = 2;  // 2026-07-28
 struct MethodEntry {
   observe::MethodId id;
   MethodFn fn;
+  std::uint8_t eras;
 };
 // The method named `name`, or null.
 const MethodEntry* Find(std::string_view name);
 
+void Discover(Engine& e, const RequestPtr& r, json::object& params);
 void Ping(Engine& e, const RequestPtr& r, json::object& params);
 void SetLogLevel(Engine& e, const RequestPtr& r, json::object& params);
 void Complete(Engine& e, const RequestPtr& r, json::object& params);
@@ -49,6 +55,11 @@ void Unsubscribe(Engine& e, const RequestPtr& r, json::object& params);
 
 void ListPrompts(Engine& e, const RequestPtr& r, json::object& params);
 void GetPrompt(Engine& e, const RequestPtr& r, json::object& params);
+
+// 2026-07-28: the caching hints every list, read and discover result carries
+// (ttlMs, cacheScope; ServerOptions::cache_ttl and cache_scope), added to
+// `result` when `r` is stateless.
+void AddCacheHints(const Engine& e, const RequestState& r, json::object& result);
 
 }  // namespace methods
 }  // namespace mcpx::engine

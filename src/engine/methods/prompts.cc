@@ -8,8 +8,10 @@ namespace mcpx::engine::methods {
 
 void ListPrompts(Engine& e, const RequestPtr& r, json::object& params) {
   auto snapshot = e.catalog().Get();
-  e.Reply(r, Page(snapshot->prompts, ParseCursor(params), e.options().page_size, "prompts",
-                [](const auto& kv) { return kv.second->ToJson(); }));
+  json::object page = Page(snapshot->prompts, ParseCursor(params), e.options().page_size, "prompts",
+                           [](const auto& kv) { return kv.second->ToJson(); });
+  AddCacheHints(e, *r, page);
+  e.Reply(r, std::move(page));
 }
 
 void GetPrompt(Engine& e, const RequestPtr& r, json::object& params) {

@@ -9,38 +9,50 @@ namespace mcpx::engine::methods {
 
 void ListResources(Engine& e, const RequestPtr& r, json::object& params) {
   auto snapshot = e.catalog().Get();
-  e.Reply(r, Page(snapshot->resources, ParseCursor(params), e.options().page_size, "resources",
-                [](const auto& kv) { return kv.second->ToJson(); }));
+  json::object page = Page(snapshot->resources, ParseCursor(params), e.options().page_size, "resources",
+                           [](const auto& kv) { return kv.second->ToJson(); });
+  AddCacheHints(e, *r, page);
+  e.Reply(r, std::move(page));
 }
 
 void ListResourceTemplates(Engine& e, const RequestPtr& r, json::object& params) {
   auto snapshot = e.catalog().Get();
-  e.Reply(r, Page(snapshot->templates, ParseCursor(params), e.options().page_size, "resourceTemplates",
-                [](const auto& t) { return t->ToJson(); }));
+  json::object page = Page(snapshot->templates, ParseCursor(params), e.options().page_size, "resourceTemplates",
+                           [](const auto& t) { return t->ToJson(); });
+  AddCacheHints(e, *r, page);
+  e.Reply(r, std::move(page));
 }
 
 void ReadResource(Engine& e, const RequestPtr& r, json::object& params) {
   const std::string uri = RequireString(params, "uri");
   auto snapshot = e.catalog().Get();
   ResourceReader reader;
+  std::optional<std::chrono::milliseconds> ttl;
   if (auto it = snapshot->resources.find(uri); it != snapshot->resources.end()) {
     reader = it->second->read;
+    ttl = it->second->cache_ttl;
   } else {
     for (const auto& t : snapshot->templates) {
       if (MatchUriTemplate(t->uri_template, uri, r->template_vars())) {
         reader = t->read;
+        ttl = t->cache_ttl;
         break;
       }
     }
   }
   if (!reader) {
-    throw Error(ErrorCode::kResourceNotFound, "Resource not found", json::object{{"uri", uri}});
+    // 2026-07-28 retired -32002: an unknown URI is an invalid param there.
+    throw Error(r->stateless() ? ErrorCode::kInvalidParams : ErrorCode::kResourceNotFound, "Resource not found",
+                json::object{{"uri", uri}});
   }
-  e.Run(r, Execution::kPool, [&e, reader, uri](const auto& req) {
+  e.Run(r, Execution::kPool, [&e, reader, uri, ttl](const auto& req) {
     Context ctx(req);
     json::array contents;
     for (const auto& c : reader(ctx, uri)) contents.push_back(c.ToJson());
-    e.Reply(req, json::object{{"contents", std::move(contents)}});
+    json::object result{{"contents", std::move(contents)}};
+    AddCacheHints(e, *req, result);
+    if (ttl && req->stateless()) result["ttlMs"] = ttl->count();
+    e.Reply(req, std::move(result));
   });
 }
 

@@ -6,19 +6,21 @@ namespace mcpx::engine::methods {
 
 const MethodEntry* Find(std::string_view name) {
   using M = observe::MethodId;
+  constexpr std::uint8_t kBoth = kSession | kStateless;
   static const std::unordered_map<std::string_view, MethodEntry> table = {
-      {"ping", {M::kPing, &Ping}},
-      {"logging/setLevel", {M::kLoggingSetLevel, &SetLogLevel}},
-      {"tools/list", {M::kToolsList, &ListTools}},
-      {"tools/call", {M::kToolsCall, &CallTool}},
-      {"resources/list", {M::kResourcesList, &ListResources}},
-      {"resources/templates/list", {M::kResourcesTemplatesList, &ListResourceTemplates}},
-      {"resources/read", {M::kResourcesRead, &ReadResource}},
-      {"resources/subscribe", {M::kResourcesSubscribe, &Subscribe}},
-      {"resources/unsubscribe", {M::kResourcesUnsubscribe, &Unsubscribe}},
-      {"prompts/list", {M::kPromptsList, &ListPrompts}},
-      {"prompts/get", {M::kPromptsGet, &GetPrompt}},
-      {"completion/complete", {M::kCompletionComplete, &Complete}},
+      {"server/discover", {M::kServerDiscover, &Discover, kStateless}},
+      {"ping", {M::kPing, &Ping, kSession}},
+      {"logging/setLevel", {M::kLoggingSetLevel, &SetLogLevel, kSession}},
+      {"tools/list", {M::kToolsList, &ListTools, kBoth}},
+      {"tools/call", {M::kToolsCall, &CallTool, kBoth}},
+      {"resources/list", {M::kResourcesList, &ListResources, kBoth}},
+      {"resources/templates/list", {M::kResourcesTemplatesList, &ListResourceTemplates, kBoth}},
+      {"resources/read", {M::kResourcesRead, &ReadResource, kBoth}},
+      {"resources/subscribe", {M::kResourcesSubscribe, &Subscribe, kSession}},
+      {"resources/unsubscribe", {M::kResourcesUnsubscribe, &Unsubscribe, kSession}},
+      {"prompts/list", {M::kPromptsList, &ListPrompts, kBoth}},
+      {"prompts/get", {M::kPromptsGet, &GetPrompt, kBoth}},
+      {"completion/complete", {M::kCompletionComplete, &Complete, kBoth}},
   };
   auto it = table.find(name);
   return it == table.end() ? nullptr : &it->second;

@@ -11,8 +11,10 @@ namespace mcpx::engine::methods {
 
 void ListTools(Engine& e, const RequestPtr& r, json::object& params) {
   auto snapshot = e.catalog().Get();
-  e.Reply(r, Page(snapshot->tools, ParseCursor(params), e.options().page_size, "tools",
-                [](const auto& kv) { return kv.second->ToJson(); }));
+  json::object page = Page(snapshot->tools, ParseCursor(params), e.options().page_size, "tools",
+                           [](const auto& kv) { return kv.second->ToJson(); });
+  AddCacheHints(e, *r, page);
+  e.Reply(r, std::move(page));
 }
 
 void CallTool(Engine& e, const RequestPtr& r, json::object& params) {

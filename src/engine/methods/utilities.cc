@@ -3,8 +3,27 @@
 #include "engine/engine.h"
 #include "engine/methods/params.h"
 #include "mcpx/error.h"
+#include "protocol/meta.h"
+#include "protocol/version.h"
 
 namespace mcpx::engine::methods {
+
+void Discover(Engine& e, const RequestPtr& r, json::object&) {
+  json::array versions;
+  for (std::string_view v : protocol::ModernVersions()) versions.emplace_back(v);
+  json::object result{{"supportedVersions", std::move(versions)},
+                      {"capabilities", e.Capabilities(/*stateless=*/true)},
+                      {"_meta", {{protocol::meta::kServerInfo, e.ServerInfo()}}}};
+  if (!e.options().instructions.empty()) result["instructions"] = e.options().instructions;
+  AddCacheHints(e, *r, result);
+  e.Reply(r, std::move(result));
+}
+
+void AddCacheHints(const Engine& e, const RequestState& r, json::object& result) {
+  if (!r.stateless()) return;
+  result["ttlMs"] = e.options().cache_ttl.count();
+  result["cacheScope"] = e.options().cache_public ? "public" : "private";
+}
 
 void Ping(Engine& e, const RequestPtr& r, json::object&) { e.Reply(r, json::object()); }
 

@@ -313,7 +313,8 @@ void Connection::Dispatch(protocol::ParseOutcome parsed, bool offloaded) {
   if (message.is_request()) {
     exchange = std::make_shared<PostExchange>(
         weak_from_this(), socket_.get_executor(), gen_,
-        std::shared_ptr<HttpSessionState>(session_, &StateOf(*session_)), shared_->options.json_responses);
+        session_ ? std::shared_ptr<HttpSessionState>(session_, &StateOf(*session_)) : nullptr,
+        session_ ? nullptr : shared_, shared_->options.json_responses);
     waiting_ = true;
   }
   if (offloaded) {
@@ -440,7 +441,7 @@ void Connection::StartSse(const std::shared_ptr<SseStream>& stream, std::optiona
   sse_out_.append("Content-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n");
   if (session_) AppendSessionHeader(sse_out_, session_->id());
   EndHead(sse_out_, keep_alive_);
-  sse_out_.append(Chunk(stream->PrimingFrame(*cursor, shared_->options.sse_retry_ms)));
+  if (stream->resumable()) sse_out_.append(Chunk(stream->PrimingFrame(*cursor, shared_->options.sse_retry_ms)));
   sse_writing_ = true;
   write_started_ms_ = NowMs();
   net::async_write(socket_, net::buffer(sse_out_),

@@ -4,9 +4,23 @@
 #include <boost/asio/post.hpp>
 
 #include "transport/http/connection.h"
+#include "transport/http/shared.h"
 
 namespace mcpx::transport::http {
 namespace net = boost::asio;
+
+namespace {
+
+// A stateless request's SSE stream: not resumable; its store holds what the
+// handler sends before the connection attaches, under the stores' budget.
+std::shared_ptr<SseStream> StatelessStream(const HttpShared& shared) {
+  const HttpOptions& o = shared.options;
+  auto store = std::make_shared<EventStore>(EventStoreLimits{o.event_store_events, o.event_store_bytes},
+                                            &shared.port.metrics(), shared.store_budget);
+  return std::make_shared<SseStream>(0, std::move(store), &shared.port.metrics(), /*resumable=*/false);
+}
+
+}  // namespace
 
 void PostExchange::Send(std::string message, bool final) {
   std::shared_ptr<SseStream> stream;
@@ -51,7 +65,7 @@ void PostExchange::Finish() {
 std::shared_ptr<SseStream> PostExchange::StreamLocked() {
   if (mode_ == Mode::kUndecided) {
     mode_ = Mode::kSse;
-    stream_ = state_->NewStream();
+    stream_ = state_ ? state_->NewStream() : StatelessStream(*shared_);
     net::post(executor_, [weak = conn_, gen = gen_, s = stream_] {
       if (auto c = weak.lock()) c->OnExchangeSse(gen, s);
     });

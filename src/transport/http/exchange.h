@@ -22,6 +22,7 @@
 namespace mcpx::transport::http {
 
 class Connection;
+struct HttpShared;
 
 // A channel for one POSTed request. Decides, on the first message, between a
 // plain JSON response (the result came first) and an SSE stream (anything else
@@ -37,12 +38,15 @@ class Connection;
 // while sending on the stream.
 class PostExchange : public engine::Channel {
  public:
+  // `state`: the session's streams; null for a stateless request, whose
+  // stream is its own and not resumable (`shared` gives its limits).
   PostExchange(std::weak_ptr<Connection> conn, boost::asio::any_io_executor executor, std::uint64_t gen,
-               std::shared_ptr<HttpSessionState> state, bool json_allowed)
+               std::shared_ptr<HttpSessionState> state, std::shared_ptr<const HttpShared> shared, bool json_allowed)
       : conn_(std::move(conn)),
         executor_(std::move(executor)),
         gen_(gen),
         state_(std::move(state)),
+        shared_(std::move(shared)),
         json_allowed_(json_allowed) {}
 
   void Send(std::string message, bool final) override;
@@ -63,6 +67,7 @@ class PostExchange : public engine::Channel {
   const boost::asio::any_io_executor executor_;
   const std::uint64_t gen_;
   const std::shared_ptr<HttpSessionState> state_;
+  const std::shared_ptr<const HttpShared> shared_;
   const bool json_allowed_;
   Mutex mu_;
   Mode mode_ ABSL_GUARDED_BY(mu_) = Mode::kUndecided;

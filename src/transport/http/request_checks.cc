@@ -24,9 +24,10 @@ bool ContainsIgnoringCase(const std::vector<std::string>& list, std::string_view
 
 void RequestHeaders::Clear() {
   for (std::string* s : {&host, &origin, &accept, &content_type, &session_id, &protocol_version,
-                         &last_event_id}) {
+                         &last_event_id, &mcp_method, &mcp_name}) {
     s->clear();
   }
+  mcp_params.clear();
   expect_continue = false;
   seen = 0;
 }
@@ -55,6 +56,18 @@ bool RecordHeader(RequestHeaders& h, boost::beast::http::field name, std::string
         slot = &h.protocol_version, bit = 16;
       } else if (IEquals(name_string, kLastEventIdHeader)) {
         slot = &h.last_event_id, bit = 32;
+      } else if (IEquals(name_string, kMethodHeader)) {
+        slot = &h.mcp_method, bit = 64;
+      } else if (IEquals(name_string, kNameHeader)) {
+        slot = &h.mcp_name, bit = 128;
+      } else if (name_string.size() > kParamHeaderPrefix.size() &&
+                 IEquals(name_string.substr(0, kParamHeaderPrefix.size()), kParamHeaderPrefix)) {
+        const std::string_view param = name_string.substr(kParamHeaderPrefix.size());
+        for (const auto& [known, ignored] : h.mcp_params) {
+          if (IEquals(known, param)) return false;
+        }
+        h.mcp_params.emplace_back(param, value);
+        return true;
       }
       break;
     default:

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/beast/http/fields.hpp>
@@ -13,12 +14,20 @@ namespace mcpx::transport::http {
 inline constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
 inline constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
 inline constexpr std::string_view kLastEventIdHeader = "Last-Event-ID";
+// 2026-07-28 (SEP-2243): the body's method and name, and tool arguments
+// mirrored as Mcp-Param-{Name}.
+inline constexpr std::string_view kMethodHeader = "Mcp-Method";
+inline constexpr std::string_view kNameHeader = "Mcp-Name";
+inline constexpr std::string_view kParamHeaderPrefix = "Mcp-Param-";
 
 // The request headers the transport reads; the parser records each field
 // with RecordHeader and keeps nothing else. Absent ones are empty.
 struct RequestHeaders {
   std::string host, origin, accept, content_type;
   std::string session_id, protocol_version, last_event_id;
+  std::string mcp_method, mcp_name;
+  // Mcp-Param-{Name} headers: {Name, value}. Bounded by the header limits.
+  std::vector<std::pair<std::string, std::string>> mcp_params;
   bool expect_continue = false;
   unsigned seen = 0;  // which single-valued fields were present
   void Clear();
@@ -26,8 +35,8 @@ struct RequestHeaders {
 
 // Records one header field. Accept may repeat (its values are joined with
 // ", ", as RFC 9110 allows for list-valued fields); Host, Origin,
-// Content-Type, Mcp-Session-Id, MCP-Protocol-Version and Last-Event-ID may
-// not: a second one makes the request ambiguous (RFC 9112 demands 400 for
+// Content-Type, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID,
+// Mcp-Method, Mcp-Name and each Mcp-Param-{Name} may not: a second one makes the request ambiguous (RFC 9112 demands 400 for
 // Host), and the result is false.
 bool RecordHeader(RequestHeaders& headers, boost::beast::http::field name,
                   std::string_view name_string, std::string_view value);

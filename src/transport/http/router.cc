@@ -8,7 +8,12 @@ namespace {
 using beast_http::status;
 
 engine::Envelope EnvelopeOf(const RequestHeaders& h) {
-  return {.session_id = h.session_id, .protocol_version = h.protocol_version};
+  return {.session_id = h.session_id,
+          .protocol_version = h.protocol_version,
+          .has_headers = true,
+          .mcp_method = h.mcp_method,
+          .mcp_name = h.mcp_name,
+          .mcp_params = h.mcp_params};
 }
 
 std::string SessionHeader(std::string_view id) {
@@ -18,10 +23,21 @@ std::string SessionHeader(std::string_view id) {
   return line;
 }
 
+// GET and DELETE exist only for sessions (2026-07-28 has neither): without
+// one, the method is not allowed here.
+Answer NoSessionlessStream() {
+  Answer a = ErrorAnswer(status::method_not_allowed, ErrorCode::kServerOverloaded,
+                         "Method Not Allowed: GET and DELETE need an Mcp-Session-Id");
+  a.headers = "Allow: GET, POST, DELETE\r\n";
+  return a;
+}
+
 }  // namespace
 
-Answer ErrorAnswer(status st, int code, std::string_view message, const json::value& id) {
-  return {.status = st, .content_type = "application/json", .body = protocol::SerializeError(id, code, message)};
+Answer ErrorAnswer(status st, int code, std::string_view message, const json::value& id, const json::value& data) {
+  return {.status = st,
+          .content_type = "application/json",
+          .body = protocol::SerializeError(id, code, message, data)};
 }
 
 Answer UnavailableAnswer(const json::value& id, std::string_view message, std::string_view retry_after_s) {
@@ -41,6 +57,7 @@ Answer RefusalAnswer(const engine::Admission& refused, const json::value& id) {
   using engine::Refusal;
   switch (refused.refusal) {
     case Refusal::kUnknownSession:
+    case Refusal::kMethodNotFound:
       return ErrorAnswer(status::not_found, refused.code, refused.message, id);
     case Refusal::kUnavailable:
       return UnavailableAnswer(id, refused.message, "5");
@@ -50,9 +67,10 @@ Answer RefusalAnswer(const engine::Admission& refused, const json::value& id) {
     case Refusal::kVersionTooNew:
     case Refusal::kAlreadyInitialized:
     case Refusal::kInvalidParams:
+    case Refusal::kHeaderMismatch:
       break;
   }
-  return ErrorAnswer(status::bad_request, refused.code, refused.message, id);
+  return ErrorAnswer(status::bad_request, refused.code, refused.message, id, refused.data);
 }
 
 Route RouteRequest(const Request& request, HttpShared& shared, Answer& answer) {
@@ -121,6 +139,7 @@ std::variant<Answer, StreamChoice> AdmitGet(const RequestHeaders& headers, HttpS
     return ErrorAnswer(status::not_acceptable, ErrorCode::kServerOverloaded,
                        "Not Acceptable: Accept must list text/event-stream");
   }
+  if (headers.session_id.empty()) return NoSessionlessStream();
   if (shared.port.draining()) return UnavailableAnswer(nullptr, "Server shutting down", "5");
   engine::Admission admission = shared.port.Resolve(EnvelopeOf(headers));
   if (!admission.admitted()) return RefusalAnswer(admission);
@@ -144,6 +163,7 @@ std::variant<Answer, StreamChoice> AdmitGet(const RequestHeaders& headers, HttpS
 }
 
 Answer Delete(const RequestHeaders& headers, HttpShared& shared) {
+  if (headers.session_id.empty()) return NoSessionlessStream();
   engine::Admission admission = shared.port.Resolve(EnvelopeOf(headers));
   if (!admission.admitted()) return RefusalAnswer(admission);
   shared.port.Close(admission.session);

@@ -37,7 +37,8 @@ struct Answer {
 };
 
 // A JSON-RPC error as the body of an HTTP error.
-Answer ErrorAnswer(beast_http::status status, int code, std::string_view message, const json::value& id = nullptr);
+Answer ErrorAnswer(beast_http::status status, int code, std::string_view message, const json::value& id = nullptr,
+                   const json::value& data = nullptr);
 // 503, -32000, "Retry-After: <retry_after_s>".
 Answer UnavailableAnswer(const json::value& id, std::string_view message, std::string_view retry_after_s);
 // The byte budget refused what this request needs (counted); the connection
@@ -56,7 +57,7 @@ std::optional<Answer> CheckPost(const RequestHeaders& headers);
 
 // A POSTed message the Port admitted: hand it to Port::Deliver.
 struct Admitted {
-  engine::SessionPtr session;
+  engine::SessionPtr session;  // null: stateless
   // Its initialize response, when the message opened `session`.
   std::string initialized;
 };

@@ -108,8 +108,10 @@ void SseStream::Send(std::string message, bool final) {
     const std::uint64_t seq = ++next_seq_;
     std::string text;
     text.reserve(message.size() + 48);
-    text.append("id: ").append(std::to_string(id_)).append("-").append(std::to_string(seq));
-    text.append("\nevent: message\ndata: ").append(message).append("\n\n");
+    if (resumable_) {
+      text.append("id: ").append(std::to_string(id_)).append("-").append(std::to_string(seq)).append("\n");
+    }
+    text.append("event: message\ndata: ").append(message).append("\n\n");
     auto frame = std::make_shared<const std::string>(std::move(text));
     store_->Append(id_, seq, frame);
     Deliver(frame);

@@ -87,10 +87,14 @@ class EventStore {
 
 class SseStream : public engine::Channel {
  public:
-  SseStream(std::uint64_t id, std::shared_ptr<EventStore> store, observe::Metrics* metrics)
-      : id_(id), store_(std::move(store)), metrics_(metrics) {}
+  // A stream that is not `resumable` (2026-07-28 has no Last-Event-ID) sends
+  // no event ids and no priming event; its store only holds what is sent
+  // before a connection attaches.
+  SseStream(std::uint64_t id, std::shared_ptr<EventStore> store, observe::Metrics* metrics, bool resumable = true)
+      : id_(id), store_(std::move(store)), metrics_(metrics), resumable_(resumable) {}
 
   std::uint64_t id() const { return id_; }
+  bool resumable() const { return resumable_; }
 
   // engine::Channel: records the event and hands it to the attached sink.
   void Send(std::string message, bool final) override;
@@ -124,6 +128,7 @@ class SseStream : public engine::Channel {
   const std::uint64_t id_;
   const std::shared_ptr<EventStore> store_;
   observe::Metrics* const metrics_;
+  const bool resumable_;
   mutable Mutex mu_;  // taken before EventStore::mu_
   std::uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,0 +1,188 @@
+// Admission: which revision a message speaks, and whether it may be served.
+//
+// Two eras share one endpoint (protocol/version.h). A message is stateless
+// (2026-07-28) when the transport names a revision outside the initialize
+// era, or when its _meta names its revision; otherwise it belongs to the
+// session it names, or is the initialize that opens one.
+#include <algorithm>
+
+#include "engine/engine.h"
+#include "engine/methods/methods.h"
+#include "mcpx/error.h"
+#include "protocol/header_value.h"
+#include "protocol/meta.h"
+#include "protocol/version.h"
+
+namespace mcpx::engine {
+namespace {
+
+Admission Refused(Refusal why, int code, std::string message, json::value data = nullptr) {
+  Admission refused;
+  refused.refusal = why;
+  refused.code = code;
+  refused.message = std::move(message);
+  refused.data = std::move(data);
+  return refused;
+}
+
+Admission HeaderMismatch(std::string message) {
+  return Refused(Refusal::kHeaderMismatch, ErrorCode::kHeaderMismatch, "Bad Request: " + std::move(message));
+}
+
+bool IsStateless(const protocol::Message& message, const Envelope& envelope) {
+  if (!envelope.protocol_version.empty() && !protocol::IsLegacyRevision(envelope.protocol_version)) return true;
+  const json::value* meta = message.params.if_contains("_meta");
+  return meta != nullptr && meta->is_object() && meta->get_object().contains(protocol::meta::kProtocolVersion);
+}
+
+// The name a request's Mcp-Name header mirrors: the tool or prompt name, or
+// the resource URI; null for methods without one.
+const json::value* NamedByRequest(const protocol::Message& message) {
+  if (message.method == "tools/call" || message.method == "prompts/get") return message.params.if_contains("name");
+  if (message.method == "resources/read") return message.params.if_contains("uri");
+  return nullptr;
+}
+
+// Mcp-Param-{Name} against the arguments of the tool's x-mcp-header
+// properties: a value in the body needs its header, and the header must
+// say the same.
+bool ParamHeadersMatch(const Tool& tool, const json::object& params, const Envelope& envelope) {
+  const json::value* properties = tool.input_schema.if_contains("properties");
+  if (properties == nullptr || !properties->is_object()) return true;
+  const json::value* arguments = params.if_contains("arguments");
+  const json::object* args = arguments && arguments->is_object() ? &arguments->get_object() : nullptr;
+  for (const auto& [property, schema] : properties->get_object()) {
+    const json::value* header = schema.is_object() ? schema.get_object().if_contains("x-mcp-header") : nullptr;
+    if (header == nullptr || !header->is_string()) continue;
+    const json::value* value = args ? args->if_contains(property) : nullptr;
+    const std::string_view name = header->get_string();
+    auto sent = std::find_if(envelope.mcp_params.begin(), envelope.mcp_params.end(), [name](const auto& p) {
+      return p.first.size() == name.size() &&
+             std::equal(name.begin(), name.end(), p.first.begin(),
+                        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
+                                                    std::tolower(static_cast<unsigned char>(b)); });
+    });
+    if (sent == envelope.mcp_params.end()) {
+      if (value != nullptr && !value->is_null()) return false;
+      continue;
+    }
+    const auto decoded = protocol::DecodeHeaderValue(sent->second);
+    if (!decoded) return false;
+    if (value != nullptr && !value->is_null() && !protocol::HeaderMatchesJson(*decoded, *value)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Admission Engine::AdmitStateless(const protocol::Message& message, const Envelope& envelope) {
+  namespace meta = protocol::meta;
+  if (envelope.has_headers && envelope.protocol_version.empty()) {
+    return HeaderMismatch("MCP-Protocol-Version header is required");
+  }
+  Admission admission;
+  admission.stateless = true;
+  // Notifications and responses carry nothing to check: nothing in this
+  // revision answers them.
+  if (!message.is_request()) return admission;
+  const json::value* meta_value = message.params.if_contains("_meta");
+  const json::object* request_meta = meta_value && meta_value->is_object() ? &meta_value->get_object() : nullptr;
+  const json::value* version = request_meta ? request_meta->if_contains(meta::kProtocolVersion) : nullptr;
+  const json::value* capabilities = request_meta ? request_meta->if_contains(meta::kClientCapabilities) : nullptr;
+  if (version == nullptr || !version->is_string() || capabilities == nullptr || !capabilities->is_object()) {
+    return Refused(Refusal::kInvalidParams, ErrorCode::kInvalidParams,
+                   "Invalid params: _meta must carry " + std::string(meta::kProtocolVersion) + " and " +
+                       std::string(meta::kClientCapabilities));
+  }
+  const std::string_view requested = version->get_string();
+  if (envelope.has_headers && envelope.protocol_version != requested) {
+    return HeaderMismatch("MCP-Protocol-Version header does not match _meta");
+  }
+  if (!protocol::IsModernVersion(requested)) {
+    json::array supported;
+    for (std::string_view v : protocol::ModernVersions()) supported.emplace_back(v);
+    return Refused(Refusal::kUnsupportedVersion, ErrorCode::kUnsupportedProtocolVersion,
+                   "Unsupported protocol version",
+                   json::object{{"supported", std::move(supported)}, {"requested", requested}});
+  }
+  if (envelope.has_headers) {
+    if (envelope.mcp_method != message.method) return HeaderMismatch("Mcp-Method header does not match the body");
+    if (const json::value* name = NamedByRequest(message)) {
+      const auto decoded = protocol::DecodeHeaderValue(envelope.mcp_name);
+      if (envelope.mcp_name.empty() || !decoded || !name->is_string() || *decoded != name->get_string()) {
+        return HeaderMismatch("Mcp-Name header does not match the body");
+      }
+    }
+  }
+  const methods::MethodEntry* entry = methods::Find(message.method);
+  if (entry == nullptr || !(entry->eras & methods::kStateless)) {
+    return Refused(Refusal::kMethodNotFound, ErrorCode::kMethodNotFound, "Method not found: " + message.method);
+  }
+  if (envelope.has_headers && message.method == "tools/call") {
+    const json::value* name = message.params.if_contains("name");
+    auto snapshot = catalog_.Get();
+    if (name && name->is_string()) {
+      if (auto it = snapshot->tools.find(std::string_view(name->get_string())); it != snapshot->tools.end()) {
+        if (!ParamHeadersMatch(*it->second, message.params, envelope)) {
+          return HeaderMismatch("Mcp-Param headers do not match the arguments");
+        }
+      }
+    }
+  }
+  return admission;
+}
+
+Admission Engine::Admit(const protocol::Message& message, const Envelope& envelope, const SessionSetup& setup,
+                        std::uint64_t owner) {
+  if (IsStateless(message, envelope)) return AdmitStateless(message, envelope);
+  if (message.is_request() && message.method == "initialize") {
+    if (!envelope.session_id.empty()) {
+      return Refused(Refusal::kAlreadyInitialized, ErrorCode::kInvalidRequest,
+                     "Invalid Request: initialize names a session; a session is initialized once");
+    }
+    return Open(message, setup, owner);
+  }
+  if (envelope.session_id.empty() && envelope.session_optional) return {};
+  return Resolve(envelope, owner);
+}
+
+Admission Engine::Resolve(const Envelope& envelope, std::uint64_t owner) {
+  if (envelope.session_id.empty()) {
+    return Refused(Refusal::kSessionRequired, ErrorCode::kServerOverloaded,
+                   "Bad Request: Mcp-Session-Id header is required");
+  }
+  const std::string_view claimed = envelope.protocol_version;
+  if (!claimed.empty() && !protocol::IsSupportedVersion(claimed)) {
+    return Refused(Refusal::kUnsupportedVersion, ErrorCode::kServerOverloaded,
+                   "Bad Request: unsupported MCP-Protocol-Version");
+  }
+  Admission admission;
+  admission.session = FindSession(envelope.session_id);
+  // Another transport's session is unknown here, so that a transport only
+  // ever meets sessions carrying its own SessionTransport.
+  if (!admission.session || admission.session->owner() != owner) {
+    return Refused(Refusal::kUnknownSession, ErrorCode::kRequestTimeout, "Session not found");
+  }
+  if (!claimed.empty() && !protocol::MayServe(admission.session->init().protocol_version, claimed)) {
+    return Refused(Refusal::kVersionTooNew, ErrorCode::kServerOverloaded,
+                   "Bad Request: MCP-Protocol-Version is newer than the version negotiated at initialize");
+  }
+  return admission;
+}
+
+Admission Engine::Open(const protocol::Message& initialize, const SessionSetup& setup, std::uint64_t owner) {
+  std::string error;
+  Admission admission;
+  admission.session = NewSession(initialize.params, &error);
+  if (!admission.session) return Refused(Refusal::kInvalidParams, ErrorCode::kInvalidParams, error);
+  admission.session->set_owner(owner);
+  if (setup) setup(*admission.session);
+  if (!Publish(admission.session)) {
+    return Refused(Refusal::kUnavailable, ErrorCode::kServerOverloaded,
+                   draining() ? "Server shutting down" : "Server at session capacity; retry later");
+  }
+  admission.initialized = protocol::SerializeResult(initialize.id, InitializeResult(*admission.session));
+  return admission;
+}
+
+}  // namespace mcpx::engine
