@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(
   ca-certificates cmake ninja-build g++ clang-14 libclang-rt-14-dev pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libabsl-dev libspdlog-dev libcli11-dev
+  libabsl-dev libspdlog-dev libcli11-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtbb-dev libcuckoo-dev liburcu-dev
   nginx-light wrk curl

@@ -198,9 +198,12 @@ void RegisterTools(Server& server) {
   schema2020.name = "json_schema_2020_12_tool";
   schema2020.description = "Tool with JSON Schema 2020-12 features";
   schema2020.input_schema = Schema(R"json({"$schema":"https://json-schema.org/draft/2020-12/schema",
-      "type":"object","$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},
-      "city":{"type":"string"}}}},"properties":{"name":{"type":"string"},
-      "address":{"$ref":"#/$defs/address"}},"additionalProperties":false})json");
+      "type":"object","$defs":{"address":{"$anchor":"address","type":"object","properties":{
+      "street":{"type":"string"},"city":{"type":"string"}}}},"properties":{"name":{"type":"string"},
+      "address":{"$ref":"#/$defs/address"},"contact":{"type":"string"},"kind":{"type":"string"}},
+      "allOf":[{"anyOf":[{"required":["name"]},{"required":["contact"]},{"not":{"required":["kind"]}}]}],
+      "if":{"properties":{"kind":{"const":"business"}}},"then":{"required":["address"]},"else":{},
+      "additionalProperties":false})json");
   schema2020.execution = Execution::kInline;
   schema2020.handler = [](Context&, const json::object& args) {
     return ToolResult::Text("Received: " + json::serialize(args));
@@ -307,6 +310,7 @@ void Register(Server& server) {
   RegisterTools(server);
   RegisterResources(server);
   RegisterPrompts(server);
+  RegisterStateless(server);
 }
 
 void StartAutomaticBehaviours(Server& server) {

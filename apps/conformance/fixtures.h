@@ -6,6 +6,8 @@ namespace mcpx {
 class Server;
 namespace conformance {
 void Register(Server& server);
+// The fixtures only 2026-07-28 scenarios call (fixtures_2026.cc).
+void RegisterStateless(Server& server);
 // Dynamic tool/resource/prompt after 2 s; watched-resource updates every 3 s.
 void StartAutomaticBehaviours(Server& server);
 }  // namespace conformance

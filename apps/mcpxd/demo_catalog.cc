@@ -60,7 +60,10 @@ void Register(Server& server) {
       .handler = [](Context&, const json::object& args) {
         const double sum = NumberArg(args, "a") + NumberArg(args, "b");
         if (!std::isfinite(sum)) return ToolResult::ErrorText("the sum is out of range");
-        ToolResult r = ToolResult::Text(json::serialize(json::value(sum)));
+        // Whole sums read as integers ("42", not "4.2E1").
+        const bool whole = std::trunc(sum) == sum && std::fabs(sum) < 9007199254740992.0;
+        ToolResult r = ToolResult::Text(whole ? std::to_string(static_cast<std::int64_t>(sum))
+                                              : json::serialize(json::value(sum)));
         r.structured_content = json::object{{"sum", sum}};
         return r;
       },
@@ -114,6 +117,26 @@ void Register(Server& server) {
         r.structured_content = json::object{{"sessions", std::move(list)}};
         return r;
       },
+  });
+
+  server.AddTool({
+      .name = "ask_name",
+      .title = "Ask the user's name",
+      .description = "Asks the user's name through the client (elicitation) and greets them: a multi-round "
+                     "request under 2026-07-28, a server-to-client request in a 2025-11-25 session.",
+      .input_schema = json::object{{"type", "object"}},
+      .handler = [](Context& ctx, const json::object&) {
+        const json::value answer = ctx.Ask(
+            "name", InputRequest::Elicit("What is your name?",
+                                         json::parse(R"({"type":"object","properties":{"name":{"type":"string"}},
+                                             "required":["name"]})").as_object()));
+        const json::value* action = answer.is_object() ? answer.get_object().if_contains("action") : nullptr;
+        if (!action || *action != "accept") return ToolResult::Text("Maybe another time.");
+        const json::value* content = answer.get_object().if_contains("content");
+        const json::value* name = content && content->is_object() ? content->get_object().if_contains("name") : nullptr;
+        return ToolResult::Text("Hello, " + std::string(name && name->is_string() ? name->get_string() : "") + "!");
+      },
+      .required_capabilities = {"elicitation"},
   });
 
   server.AddResource({

@@ -15,12 +15,15 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "mcpx/json.h"
 #include "mcpx/types.h"
@@ -40,6 +43,31 @@ struct ClientResponse {
   int error_code = 0;
   std::string error_message;
 };
+
+// A question for the client in the middle of a tool call, prompt or resource
+// read (a multi-round-trip request). Context::Ask poses it the way the
+// client's revision allows:
+//   2026-07-28: the request ends with an input_required result listing the
+//     questions; the client retries with the answers (inputResponses) and the
+//     requestState the server sealed, and the handler runs again from the
+//     start, now finding the answers;
+//   2025-11-25 sessions: the question goes out as a server-to-client request
+//     on the request's stream and Ask waits for the answer.
+// So a handler is written once, as if every answer were at hand.
+struct InputRequest {
+  std::string method;  // "elicitation/create", "sampling/createMessage" or "roots/list"
+  json::object params;
+
+  static InputRequest Elicit(std::string message, json::object requested_schema);
+  static InputRequest CreateMessage(json::array messages, std::int64_t max_tokens);
+  static InputRequest ListRoots();
+};
+
+// Thrown by Context::Ask when a stateless client must answer first. Let it
+// propagate out of the handler: the engine turns it into the input_required
+// result. It is not a std::exception, so that handlers catching those do not
+// swallow it.
+class InputRequired {};
 
 class Context {
  public:
@@ -85,6 +113,17 @@ class Context {
   // another worker, so a pool full of waiting handlers cannot deadlock).
   ClientResponse RequestClientSync(std::string method, json::object params,
                                    std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+
+  // The client's answer to `request`, under `key` (unique within the
+  // request, the same on every round: answers are matched by key). See
+  // InputRequest. Asking for what the client did not declare it can do (an
+  // elicitation of a client without the elicitation capability) throws
+  // mcpx::Error(-32021); a failed or unanswered server-to-client request
+  // (2025-11-25) throws mcpx::Error with the client's code.
+  json::value Ask(const std::string& key, InputRequest request);
+  // Several questions at once: a stateless client gets every unanswered one
+  // in the same round. The answers, by key.
+  json::object Ask(std::vector<std::pair<std::string, InputRequest>> questions);
 
   // Ends the HTTP response carrying this request's SSE stream now, without
   // ending the request (SSE polling): the client reconnects with Last-Event-ID

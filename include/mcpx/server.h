@@ -92,6 +92,16 @@ struct ServerOptions {
   // ("private"). Resources may set their own (Resource::cache_ttl).
   std::chrono::milliseconds cache_ttl{0};
   bool cache_public = false;
+  // 2026-07-28 multi-round requests (Context::Ask): the requestState handed
+  // to the client is sealed with HMAC-SHA256 under these keys; the first
+  // seals, all open (rotate by prepending a new key, dropping the oldest once
+  // its tokens have expired). Empty: a random key per process, said in the
+  // log at Start() (state then dies with the process and binds to this
+  // node). Nodes that share a load balancer share keys and an audience
+  // (empty: `name`); a round's state expires after request_state_ttl.
+  std::vector<std::string> request_state_keys;
+  std::string request_state_audience;
+  std::chrono::milliseconds request_state_ttl = std::chrono::minutes(10);
   // Default wait for the client's answer to a server-to-client request.
   std::chrono::milliseconds client_request_timeout = std::chrono::seconds(60);
   // Tools without their own timeout are cancelled after this; 0: never.

@@ -77,6 +77,11 @@ struct Tool {
   AsyncToolHandler async_handler;
   // Requests running longer are cancelled; zero means the server default.
   std::chrono::milliseconds timeout{0};
+  // Client capabilities the tool cannot work without ("sampling",
+  // "elicitation", "roots"): a call from a client that did not declare one
+  // is refused before the handler runs (-32021, with
+  // data.requiredCapabilities; HTTP 400 under 2026-07-28).
+  std::vector<std::string> required_capabilities;
 
   json::object ToJson() const;
 };

@@ -118,13 +118,18 @@ Admission Engine::AdmitStateless(const protocol::Message& message, const Envelop
   if (entry == nullptr || !(entry->eras & methods::kStateless)) {
     return Refused(Refusal::kMethodNotFound, ErrorCode::kMethodNotFound, "Method not found: " + message.method);
   }
-  if (envelope.has_headers && message.method == "tools/call") {
+  if (message.method == "tools/call") {
     const json::value* name = message.params.if_contains("name");
     auto snapshot = catalog_.Get();
     if (name && name->is_string()) {
       if (auto it = snapshot->tools.find(std::string_view(name->get_string())); it != snapshot->tools.end()) {
-        if (!ParamHeadersMatch(*it->second, message.params, envelope)) {
+        if (envelope.has_headers && !ParamHeadersMatch(*it->second, message.params, envelope)) {
           return HeaderMismatch("Mcp-Param headers do not match the arguments");
+        }
+        if (auto missing = methods::MissingCapabilities(*it->second, capabilities->get_object())) {
+          return Refused(Refusal::kMissingCapability, ErrorCode::kMissingCapability,
+                         "Client capability required by " + it->second->name,
+                         json::object{{"requiredCapabilities", std::move(*missing)}});
         }
       }
     }

@@ -5,6 +5,7 @@
 
 #include "engine/engine.h"
 #include "engine/request.h"
+#include "mcpx/error.h"
 #include "protocol/jsonrpc.h"
 
 namespace mcpx {
@@ -99,6 +100,73 @@ ClientResponse Context::RequestClientSync(std::string method, json::object param
       [promise](ClientResponse r) { promise->set_value(std::move(r)); }, timeout,
       /*complete_inline=*/true);
   return future.get();
+}
+
+InputRequest InputRequest::Elicit(std::string message, json::object requested_schema) {
+  return {"elicitation/create", {{"message", std::move(message)}, {"requestedSchema", std::move(requested_schema)}}};
+}
+
+InputRequest InputRequest::CreateMessage(json::array messages, std::int64_t max_tokens) {
+  return {"sampling/createMessage", {{"messages", std::move(messages)}, {"maxTokens", max_tokens}}};
+}
+
+InputRequest InputRequest::ListRoots() { return {"roots/list", {}}; }
+
+namespace {
+
+// The client capability a server-to-client request needs.
+std::string_view CapabilityFor(std::string_view method) {
+  if (method == "elicitation/create") return "elicitation";
+  if (method == "sampling/createMessage") return "sampling";
+  if (method == "roots/list") return "roots";
+  return {};
+}
+
+}  // namespace
+
+json::object Context::Ask(std::vector<std::pair<std::string, InputRequest>> questions) {
+  for (const auto& [key, request] : questions) {
+    const std::string_view capability = CapabilityFor(request.method);
+    if (capability.empty()) {
+      throw Error(ErrorCode::kInvalidParams, "Cannot ask the client with method " + request.method);
+    }
+    if (!client_capabilities().contains(capability)) {
+      throw Error(ErrorCode::kMissingCapability, "Client capability required: " + std::string(capability),
+                  json::object{{"requiredCapabilities", json::object{{capability, json::object()}}}});
+    }
+  }
+  json::object answers;
+  if (state_->stateless()) {
+    // Answers are results (objects); anything else under a key is no answer,
+    // and the question is asked again.
+    bool missing = false;
+    for (auto& [key, request] : questions) {
+      if (const json::value* a = state_->input_answers().if_contains(key); a && a->is_object()) {
+        answers[key] = *a;
+        continue;
+      }
+      state_->input_asked()[key] = json::object{{"method", request.method}, {"params", std::move(request.params)}};
+      missing = true;
+    }
+    if (missing) throw InputRequired{};
+    return answers;
+  }
+  for (auto& [key, request] : questions) {
+    ClientResponse r = RequestClientSync(request.method, std::move(request.params));
+    if (!r.ok) {
+      throw Error(r.error_code != 0 ? r.error_code : ErrorCode::kInternalError,
+                  r.error_message.empty() ? "The client did not answer " + request.method : r.error_message);
+    }
+    answers[key] = std::move(r.result);
+  }
+  return answers;
+}
+
+json::value Context::Ask(const std::string& key, InputRequest request) {
+  std::vector<std::pair<std::string, InputRequest>> one;
+  one.emplace_back(key, std::move(request));
+  json::object answers = Ask(std::move(one));
+  return std::move(answers[key]);
 }
 
 void Context::CloseStream() { state_->DisconnectStream(); }

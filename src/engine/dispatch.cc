@@ -236,6 +236,9 @@ void Engine::Run(const std::shared_ptr<RequestState>& request, Execution where,
     if (request->done()) return;  // cancelled while queued
     try {
       fn(request);
+    } catch (const InputRequired&) {
+      // Context::Ask of a stateless request: the client answers, then retries.
+      Reply(request, methods::InputRequiredResult(*this, *request));
     } catch (const Error& e) {
       Fail(request, e.code(), e.message(), e.data());
     } catch (const std::exception& e) {

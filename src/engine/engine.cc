@@ -49,12 +49,21 @@ void RunContext(boost::asio::io_context& io, const char* what) {
   }
 }
 
+std::int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 Engine::Engine(Server& server, ServerOptions options)
     : server_(server),
       options_(std::move(options)),
       now_ms_(SteadyNowMs),
+      wall_ms_(SystemNowMs),
+      sealer_(options_.request_state_keys,
+              options_.request_state_audience.empty() ? options_.name : options_.request_state_audience),
       buffer_budget_(options_.max_buffered_bytes),
       sessions_(options_.max_sessions),
       ios_(IoContexts(options_.io_threads)),
@@ -74,6 +83,11 @@ Engine::~Engine() {
 
 void Engine::Start() {
   if (started_.exchange(true)) return;
+  if (sealer_.generated()) {
+    observe::Log().warn(
+        "requestState: no keys configured (ServerOptions::request_state_keys), so this process made its own; "
+        "2026-07-28 multi-round requests will not survive a restart or move to another node");
+  }
   std::size_t workers = options_.worker_threads;
   if (workers == 0) workers = std::max(2u, std::thread::hardware_concurrency());
   workers_per_session_ = options_.max_workers_per_session != 0

@@ -33,6 +33,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/byte_budget.h"
+#include "common/sealer.h"
 #include "engine/catalog.h"
 #include "engine/channel.h"
 #include "engine/port.h"
@@ -130,6 +131,12 @@ class Engine {
 
   std::int64_t NowMs() const { return now_ms_(); }
   void SetClockForTesting(std::function<std::int64_t()> now_ms) { now_ms_ = std::move(now_ms); }
+  // Milliseconds since the Unix epoch: for what outlives this process
+  // (requestState expiry, which another node may check).
+  std::int64_t WallMs() const { return wall_ms_(); }
+  void SetWallClockForTesting(std::function<std::int64_t()> wall_ms) { wall_ms_ = std::move(wall_ms); }
+  // Seals and opens 2026-07-28 requestState (ServerOptions::request_state_keys).
+  const Sealer& sealer() const { return sealer_; }
 
   std::string MetricsText() const;
 
@@ -171,6 +178,8 @@ class Engine {
   Server& server_;
   const ServerOptions options_;
   std::function<std::int64_t()> now_ms_;
+  std::function<std::int64_t()> wall_ms_;
+  const Sealer sealer_;
   observe::Metrics metrics_;
   ByteBudget buffer_budget_;
   std::size_t workers_per_session_ = 1; // set by Start()

@@ -78,6 +78,7 @@ enum class Refusal : std::uint8_t {
   kUnavailable,         // at the session cap, or shutting down
   kHeaderMismatch,      // 2026: a header missing, or not what the body says
   kMethodNotFound,      // 2026: a method the request's revision does not have
+  kMissingCapability,   // 2026: the client did not declare what the tool needs
 };
 
 struct Admission {

@@ -79,6 +79,18 @@ class RequestState {
   bool CompleteWithResult(const json::value& result);
   bool CompleteWithError(int code, std::string_view message, const json::value& data = nullptr);
 
+  // Multi-round input of a stateless request (Context::Ask): the answers
+  // known (carried in requestState, plus this round's inputResponses), the
+  // questions asked this round and still unanswered, and the round number.
+  // Used only by the thread running the handler.
+  json::object& input_answers() { return input_answers_; }
+  json::object& input_asked() { return input_asked_; }
+  std::int64_t input_round() const { return input_round_; }
+  void set_input_round(std::int64_t round) { input_round_ = round; }
+  // The request's name (tool, prompt or resource URI) and a digest of its
+  // arguments, which a sealed requestState is bound to.
+  std::string& input_binding() { return input_binding_; }
+
   // The bytes the request is charged while it lives (released with it).
   void set_charge(ByteLease charge) { charge_ = std::move(charge); }
 
@@ -101,6 +113,10 @@ class RequestState {
   std::map<std::string, std::string> template_vars_;
   std::function<void()> on_done_;
   ByteLease charge_;
+  json::object input_answers_;
+  json::object input_asked_;
+  std::int64_t input_round_ = 0;
+  std::string input_binding_;
 
   const std::int64_t started_us_;
   std::atomic<bool> overdue_{false};

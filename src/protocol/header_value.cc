@@ -1,6 +1,7 @@
 #include "protocol/header_value.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 
 namespace mcpx::protocol {
@@ -65,11 +66,27 @@ std::optional<std::string> DecodeHeaderValue(std::string_view value) {
 bool HeaderMatchesJson(std::string_view header, const json::value& body) {
   if (body.is_string()) return header == std::string_view(body.get_string());
   if (body.is_bool()) return header == (body.get_bool() ? "true" : "false");
-  if (body.is_int64() || body.is_uint64() || body.is_double()) {
+  // Integers compare numerically ("42.0" is 42), exactly: a header is read as
+  // an integer when it is one, and as a double only where doubles are exact.
+  if (body.is_int64() || body.is_uint64()) {
+    const char* end = header.data() + header.size();
+    if (body.is_int64()) {
+      std::int64_t h = 0;
+      auto [ptr, ec] = std::from_chars(header.data(), end, h);
+      if (ec == std::errc() && ptr == end) return h == body.get_int64();
+    } else {
+      std::uint64_t h = 0;
+      auto [ptr, ec] = std::from_chars(header.data(), end, h);
+      if (ec == std::errc() && ptr == end) return h == body.get_uint64();
+    }
+  }
+  if (body.is_number()) {
+    constexpr double kExact = 9007199254740992.0;  // 2^53
+    const double b = body.to_number<double>();
+    if (std::trunc(b) != b || std::fabs(b) > kExact) return false;  // only integers are mirrored
     double h = 0;
     auto [ptr, ec] = std::from_chars(header.data(), header.data() + header.size(), h);
-    if (ec != std::errc() || ptr != header.data() + header.size()) return false;
-    return h == body.to_number<double>();
+    return ec == std::errc() && ptr == header.data() + header.size() && std::isfinite(h) && h == b;
   }
   return false;
 }

@@ -24,16 +24,23 @@ done
 
 passed=0
 failed=0
-# run <name> <min scenarios> <args...>
+# run <name> <min scenarios> <args...>: every scenario must pass, except
+# those of the tasks extension (SEP-2663, not scored, not implemented: their
+# results are printed, not counted) when IGNORE_TASKS is set.
 run() {
   local name=$1 want=$2
   shift 2
   "$node" "$@" --url "$url" >"$log_dir/$name.log" 2>&1
   local rc=$?
   sed -n '/=== SUMMARY ===/,$p' "$log_dir/$name.log"
-  local ok bad
-  ok=$(grep -c '^✓' "$log_dir/$name.log")
-  bad=$(grep -c '^✗' "$log_dir/$name.log")
+  local ok bad summary
+  summary=$(sed -n '/=== SUMMARY ===/,/^Total/p' "$log_dir/$name.log")
+  if [[ -n ${IGNORE_TASKS:-} ]]; then
+    summary=$(grep -v '^. tasks-' <<<"$summary")
+    [[ $rc -ne 0 ]] && ! grep -q '^✗' <<<"$summary" && rc=0  # only ignored scenarios failed
+  fi
+  ok=$(grep -c '^✓' <<<"$summary")
+  bad=$(grep -c '^✗' <<<"$summary")
   if [[ $rc -ne 0 || $bad -ne 0 || $ok -lt $want ]]; then
     echo "FAIL $name: exit $rc, $ok scenarios passed (want >= $want), $bad failed"
     tail -50 "$log_dir/$name.log"
@@ -47,5 +54,10 @@ run() {
 run conformance-0.1.16-default 30 "$npm_dir/node_modules/conformance-0.1.16/dist/index.js" server
 run conformance-0.2.0-alpha.12-req-2025-11-25 30 \
   "$npm_dir/node_modules/conformance-0.2.0-alpha.12/dist/index.js" server --requirements 2025-11-25
+# 2026-07-28: the 37 scored scenarios, and the three pending ones the issue
+# asks for (json-schema-2020-12, http-header-validation,
+# http-custom-header-server-validation).
+IGNORE_TASKS=1 run conformance-0.2.0-alpha.12-req-2026-07-28 40 \
+  "$npm_dir/node_modules/conformance-0.2.0-alpha.12/dist/index.js" server --requirements 2026-07-28
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

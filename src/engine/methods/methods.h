@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "engine/request.h"
@@ -60,6 +61,19 @@ void GetPrompt(Engine& e, const RequestPtr& r, json::object& params);
 // (ttlMs, cacheScope; ServerOptions::cache_ttl and cache_scope), added to
 // `result` when `r` is stateless.
 void AddCacheHints(const Engine& e, const RequestState& r, json::object& result);
+
+// The capabilities `tool` requires that `declared` lacks, as a
+// requiredCapabilities object ({"sampling": {}}); nullopt: none.
+std::optional<json::object> MissingCapabilities(const Tool& tool, const json::object& declared);
+
+// Multi-round input of a stateless request (input.cc): reads a retry's
+// requestState and inputResponses into `r` (throwing -32602 for state that
+// fails verification, has expired, or was issued for another request), and
+// builds the input_required result for the questions `r` asked this round.
+// `name` and `arguments` are what a requestState is bound to.
+void LoadInput(Engine& e, RequestState& r, const json::object& params, std::string_view name,
+               const json::value* arguments);
+json::object InputRequiredResult(Engine& e, RequestState& r);
 
 }  // namespace methods
 }  // namespace mcpx::engine

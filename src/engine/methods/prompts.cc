@@ -20,6 +20,7 @@ void GetPrompt(Engine& e, const RequestPtr& r, json::object& params) {
   auto it = snapshot->prompts.find(name);
   if (it == snapshot->prompts.end()) throw Error(ErrorCode::kInvalidParams, "Unknown prompt: " + name);
   std::shared_ptr<const Prompt> prompt = it->second;
+  LoadInput(e, *r, params, name, params.if_contains("arguments"));
   json::object arguments = TakeOptionalObject(params, "arguments");
   for (const auto& a : prompt->arguments) {
     const auto* v = arguments.if_contains(a.name);

@@ -25,6 +25,7 @@ void ListResourceTemplates(Engine& e, const RequestPtr& r, json::object& params)
 
 void ReadResource(Engine& e, const RequestPtr& r, json::object& params) {
   const std::string uri = RequireString(params, "uri");
+  LoadInput(e, *r, params, uri, nullptr);
   auto snapshot = e.catalog().Get();
   ResourceReader reader;
   std::optional<std::chrono::milliseconds> ttl;

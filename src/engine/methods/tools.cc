@@ -9,6 +9,15 @@
 
 namespace mcpx::engine::methods {
 
+std::optional<json::object> MissingCapabilities(const Tool& tool, const json::object& declared) {
+  json::object missing;
+  for (const std::string& capability : tool.required_capabilities) {
+    if (!declared.contains(capability)) missing[capability] = json::object();
+  }
+  if (missing.empty()) return std::nullopt;
+  return missing;
+}
+
 void ListTools(Engine& e, const RequestPtr& r, json::object& params) {
   auto snapshot = e.catalog().Get();
   json::object page = Page(snapshot->tools, ParseCursor(params), e.options().page_size, "tools",
@@ -25,6 +34,11 @@ void CallTool(Engine& e, const RequestPtr& r, json::object& params) {
     throw Error(ErrorCode::kInvalidParams, "Unknown tool: " + name);
   }
   std::shared_ptr<const Tool> tool = it->second;
+  if (auto missing = MissingCapabilities(*tool, r->client_capabilities())) {
+    throw Error(ErrorCode::kMissingCapability, "Client capability required by " + name,
+                json::object{{"requiredCapabilities", std::move(*missing)}});
+  }
+  LoadInput(e, *r, params, name, params.if_contains("arguments"));
   json::object arguments = TakeOptionalObject(params, "arguments");
   ValidateArguments(tool->input_schema, arguments);
 

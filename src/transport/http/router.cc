@@ -68,6 +68,7 @@ Answer RefusalAnswer(const engine::Admission& refused, const json::value& id) {
     case Refusal::kAlreadyInitialized:
     case Refusal::kInvalidParams:
     case Refusal::kHeaderMismatch:
+    case Refusal::kMissingCapability:
       break;
   }
   return ErrorAnswer(status::bad_request, refused.code, refused.message, id, refused.data);

@@ -1,0 +1,77 @@
+// Multi-round-trip requests under 2026-07-28 (basic/patterns/mrtr): what a
+// retry brings back, and the input_required result that asks for it.
+//
+// The requestState the server hands out carries every answer so far, the
+// round, an expiry and what it was issued for (method, name, a digest of the
+// arguments), sealed (common/sealer.h) so that the client cannot forge or
+// replay it elsewhere. A handler then runs from the start on each round and
+// finds, through Context::Ask, the answers of earlier rounds as well as this
+// one's.
+#include <openssl/sha.h>
+
+#include "engine/engine.h"
+#include "engine/methods/methods.h"
+#include "mcpx/error.h"
+
+namespace mcpx::engine::methods {
+namespace {
+
+std::string Binding(std::string_view method, std::string_view name, const json::value* arguments) {
+  std::string binding(method);
+  binding.append("\n").append(name).append("\n");
+  if (arguments != nullptr && !arguments->is_null()) {
+    const std::string text = json::serialize(*arguments);
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (std::size_t i = 0; i < 16; ++i) binding.append({kHex[digest[i] >> 4], kHex[digest[i] & 0xf]});
+  }
+  return binding;
+}
+
+[[noreturn]] void BadState(std::string_view why) {
+  throw Error(ErrorCode::kInvalidParams, "Invalid params: requestState " + std::string(why));
+}
+
+}  // namespace
+
+void LoadInput(Engine& e, RequestState& r, const json::object& params, std::string_view name,
+               const json::value* arguments) {
+  if (!r.stateless()) return;  // sessions ask the client directly
+  r.input_binding() = Binding(r.method(), name, arguments);
+  if (const json::value* state = params.if_contains("requestState"); state && !state->is_null()) {
+    if (!state->is_string()) BadState("must be a string");
+    const std::optional<std::string> payload = e.sealer().Open(state->get_string());
+    if (!payload) BadState("failed verification");
+    boost::system::error_code ec;
+    json::value opened = json::parse(*payload, ec);
+    const json::object* o = !ec && opened.is_object() ? &opened.get_object() : nullptr;
+    const json::value* answers = o ? o->if_contains("a") : nullptr;
+    const json::value* round = o ? o->if_contains("r") : nullptr;
+    const json::value* expires = o ? o->if_contains("exp") : nullptr;
+    const json::value* binding = o ? o->if_contains("b") : nullptr;
+    if (!answers || !answers->is_object() || !round || !round->is_int64() || !expires || !expires->is_int64() ||
+        !binding || !binding->is_string()) {
+      BadState("failed verification");
+    }
+    if (expires->get_int64() < e.WallMs()) BadState("has expired; start the request again");
+    if (binding->get_string() != r.input_binding()) BadState("was issued for another request");
+    r.input_answers() = answers->get_object();
+    r.set_input_round(round->get_int64());
+  }
+  if (const json::value* responses = params.if_contains("inputResponses"); responses && responses->is_object()) {
+    for (const auto& [key, answer] : responses->get_object()) r.input_answers()[key] = answer;
+  }
+}
+
+json::object InputRequiredResult(Engine& e, RequestState& r) {
+  const json::object payload{{"a", r.input_answers()},
+                             {"r", r.input_round() + 1},
+                             {"exp", e.WallMs() + e.options().request_state_ttl.count()},
+                             {"b", r.input_binding()}};
+  return {{"resultType", "input_required"},
+          {"inputRequests", std::move(r.input_asked())},
+          {"requestState", e.sealer().Seal(json::serialize(payload))}};
+}
+
+}  // namespace mcpx::engine::methods
