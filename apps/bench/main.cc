@@ -44,6 +44,24 @@ void Register(mcpx::Server& server) {
                     }
                     return mcpx::ToolResult::Text(std::to_string(x & 1));
                   }});
+  // F1 (bench/f1.sh): one resource many streams subscribe to, and a tool
+  // that announces an update of any URI to its subscribers.
+  server.AddResource({.uri = "bench://watched",
+                      .name = "watched",
+                      .description = "The resource the fan-out benchmark's streams subscribe to.",
+                      .mime_type = "text/plain",
+                      .read = [](mcpx::Context&, const std::string& uri) {
+                        return std::vector<mcpx::ResourceContents>{
+                            {.uri = uri, .mime_type = "text/plain", .text = std::string("watched")}};
+                      }});
+  server.AddTool({.name = "touch_resource",
+                  .description = "Sends notifications/resources/updated for uri to its subscribers.",
+                  .input_schema = parse(R"({"type":"object","properties":{"uri":{"type":"string"}},"required":["uri"]})").as_object(),
+                  .execution = mcpx::Execution::kInline,
+                  .handler = [](mcpx::Context& ctx, const mcpx::json::object& args) {
+                    ctx.server().NotifyResourceUpdated(args.at("uri").as_string());
+                    return mcpx::ToolResult::Text("touched");
+                  }});
 }
 
 }  // namespace

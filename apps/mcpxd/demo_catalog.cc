@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "mcpx/error.h"
@@ -11,6 +12,23 @@
 
 namespace mcpx::demo {
 namespace {
+
+// The message of the day: written by set_motd, read by mcpx://motd.
+class Motd {
+ public:
+  std::string Get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return text_;
+  }
+  void Set(std::string text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    text_ = std::move(text);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string text_ = "Hello from mcpx.";
+};
 
 std::string StringArg(const json::object& args, std::string_view key) {
   const auto* v = args.if_contains(key);
@@ -137,6 +155,48 @@ void Register(Server& server) {
         return ToolResult::Text("Hello, " + std::string(name && name->is_string() ? name->get_string() : "") + "!");
       },
       .required_capabilities = {"elicitation"},
+  });
+
+  // Change notifications to try subscriptions (2025-11-25 resources/
+  // subscribe, 2026-07-28 subscriptions/listen): a tool that comes and goes,
+  // and a resource whose text a tool sets.
+  server.AddTool({
+      .name = "toggle_bonus_tool",
+      .title = "Toggle the bonus tool",
+      .description = "Adds the tool 'bonus' if it is absent and removes it if present (tools/list_changed).",
+      .input_schema = json::object{{"type", "object"}},
+      .handler = [](Context& ctx, const json::object&) {
+        if (ctx.server().RemoveTool("bonus")) return ToolResult::Text("bonus removed");
+        ctx.server().AddTool({.name = "bonus",
+                              .description = "Exists while toggled on.",
+                              .input_schema = json::object{{"type", "object"}},
+                              .execution = Execution::kInline,
+                              .handler = [](Context&, const json::object&) { return ToolResult::Text("bonus!"); }});
+        return ToolResult::Text("bonus added");
+      },
+  });
+  auto motd = std::make_shared<Motd>();
+  server.AddResource({
+      .uri = "mcpx://motd",
+      .name = "motd",
+      .title = "Message of the day",
+      .description = "Set by the set_motd tool; subscribers hear of each change.",
+      .mime_type = "text/plain",
+      .read = [motd](Context&, const std::string& uri) {
+        return std::vector<ResourceContents>{{.uri = uri, .mime_type = "text/plain", .text = motd->Get()}};
+      },
+  });
+  server.AddTool({
+      .name = "set_motd",
+      .title = "Set the message of the day",
+      .description = "Sets mcpx://motd and notifies its subscribers (resources/updated).",
+      .input_schema = json::parse(R"({"type":"object","properties":{"text":{"type":"string"}},"required":["text"]})")
+                          .as_object(),
+      .handler = [motd](Context& ctx, const json::object& args) {
+        motd->Set(StringArg(args, "text"));
+        ctx.server().NotifyResourceUpdated("mcpx://motd");
+        return ToolResult::Text("motd set");
+      },
   });
 
   server.AddResource({

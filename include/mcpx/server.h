@@ -32,6 +32,12 @@ class Engine;
 struct ServerAccess;
 }
 
+// Who a notification would reach, for ServerOptions::notify_filter.
+struct ClientIdentity {
+  std::string session_id;  // empty for a 2026-07-28 subscriptions/listen stream
+  json::object client_info;
+};
+
 struct ServerOptions {
   std::string name = "mcpx";
   std::string version = "0.1.0";
@@ -82,8 +88,16 @@ struct ServerOptions {
   // with -32600 by the codec.
   std::size_t max_meta_bytes = 64 << 10;
   std::size_t max_progress_token_bytes = 256;
-  // Resource subscriptions a single session may hold.
+  // Resource subscriptions a single session (or listen stream) may hold.
   std::size_t max_subscriptions_per_session = 1024;
+  // 2026-07-28 subscriptions/listen streams open at once; more are refused
+  // (-32000).
+  std::size_t max_listen_streams = 100000;
+  // Whether a subscriber may receive notifications/resources/updated for
+  // `uri`: checked at every delivery, so a change of rights applies to
+  // streams already open. Null: every subscriber.
+  using NotifyFilter = std::function<bool(const ClientIdentity&, std::string_view uri)>;
+  NotifyFilter notify_filter;
   // Items per page of the list methods.
   std::size_t page_size = 100;
   // 2026-07-28 caching hints on list, read and server/discover results: how

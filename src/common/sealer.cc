@@ -65,6 +65,9 @@ std::optional<std::string> FromBase64Url(std::string_view in) {
       out.push_back(static_cast<char>(bits >> count & 0xff));
     }
   }
+  // Canonical only: the bits past the last byte must be zero, or two tokens
+  // would decode alike (a changed last character could pass the MAC check).
+  if ((bits & ((1u << count) - 1)) != 0) return std::nullopt;
   return out;
 }
 

@@ -3,6 +3,7 @@
 // session's standalone GET stream, or stdout) and hands it in.
 #pragma once
 
+#include <functional>
 #include <string>
 
 namespace mcpx::engine {
@@ -23,6 +24,10 @@ class Channel {
   // messages are stored for the client to fetch by reconnecting with
   // Last-Event-ID (SSE polling). Transports without resumable streams ignore it.
   virtual void Disconnect() {}
+  // Runs `fn` once if the client abandons the channel's stream before it
+  // ends (2026-07-28: closing a request's stream cancels the request). At
+  // most one; transports without such streams never run it.
+  virtual void OnAbandoned(std::function<void()> fn) { (void)fn; }
 };
 
 // Per-session state a transport keeps (streams, event store). Closed when the

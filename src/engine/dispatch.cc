@@ -12,13 +12,13 @@ namespace mcpx::engine {
 // --- Messages ------------------------------------------------------------------
 
 void Engine::HandleMessage(const SessionPtr& session, protocol::Message message,
-                           std::shared_ptr<Channel> channel) {
+                           std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope) {
   switch (message.kind) {
     case protocol::MessageKind::kRequest:
-      HandleRequest(session, message, std::move(channel));
+      HandleRequest(session, message, std::move(channel), scope);
       return;
     case protocol::MessageKind::kNotification:
-      HandleNotification(session, message);
+      HandleNotification(session, message, scope);
       return;
     case protocol::MessageKind::kResponse:
     case protocol::MessageKind::kErrorResponse:
@@ -27,14 +27,16 @@ void Engine::HandleMessage(const SessionPtr& session, protocol::Message message,
   }
 }
 
-void Engine::HandleNotification(const SessionPtr& session, const protocol::Message& message) {
-  if (!session) return;
+void Engine::HandleNotification(const SessionPtr& session, const protocol::Message& message,
+                                const std::shared_ptr<RequestScope>& scope) {
+  if (!session && !scope) return;
   if (message.method == "notifications/initialized") {
-    session->MarkReady();
+    if (session) session->MarkReady();
   } else if (message.method == "notifications/cancelled") {
     const auto* id = message.params.if_contains("requestId");
     if (!id) return;
-    if (auto request = session->FindRequest(protocol::IdKey(*id))) {
+    const std::string key = protocol::IdKey(*id);
+    if (auto request = session ? session->FindRequest(key) : scope->Find(key)) {
       // The client no longer wants the answer: no response is sent.
       if (!request->done()) {
         metrics_.CountRequest(observe::MethodIdOf(request->method()), observe::Outcome::kCancelled);
@@ -112,15 +114,38 @@ void Engine::NotifyAll(std::string_view method, const json::object& params) {
     if (s->state() != SessionState::kReady) continue;
     if (Channel* channel = s->standalone()) channel->Send(message, false);
   }
+  if (auto kind = ListKindOf(method)) bus_->PublishListChanged(*kind);
 }
 
-void Engine::NotifyResourceUpdated(std::string_view uri) {
-  const std::string key(uri);
-  const std::string message =
-      protocol::SerializeNotification("notifications/resources/updated", {{"uri", uri}});
-  for (const SessionPtr& s : sessions_.Snapshot()) {
-    if (!s->IsSubscribed(key)) continue;
-    if (Channel* channel = s->standalone()) channel->Send(message, false);
+void Engine::NotifyResourceUpdated(std::string_view uri) { bus_->PublishResourceUpdated(uri); }
+
+std::shared_ptr<Subscriber> Engine::SubscriberOf(const SessionPtr& session) {
+  return session->EnsureSubscriber([&session] { return std::make_shared<SessionSubscriber>(session); });
+}
+
+bool Engine::AddListen(const std::shared_ptr<ListenSubscriber>& listen) {
+  MutexLock lock(&listens_mu_);
+  if (listens_.size() >= options_.max_listen_streams || draining()) return false;
+  listens_[listen.get()] = listen;
+  metrics_.listen_streams.Add(1);
+  return true;
+}
+
+void Engine::RemoveListen(const ListenSubscriber* listen) {
+  MutexLock lock(&listens_mu_);
+  if (listens_.erase(listen) > 0) metrics_.listen_streams.Add(-1);
+}
+
+void Engine::EndListens() {
+  std::vector<std::shared_ptr<ListenSubscriber>> listens;
+  {
+    MutexLock lock(&listens_mu_);
+    for (auto& [raw, listen] : listens_) listens.push_back(listen);
+  }
+  for (const auto& listen : listens) {
+    hub_.Remove(*listen);
+    Reply(listen->request(), listen->Tagged(json::object()));
+    RemoveListen(listen.get());
   }
 }
 
@@ -143,7 +168,7 @@ void Engine::Fail(const std::shared_ptr<RequestState>& r, int code, std::string_
 }
 
 void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message,
-                           std::shared_ptr<Channel> channel) {
+                           std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope) {
   // A request without a session is stateless (2026-07-28) when its _meta
   // names its revision (Admit checked the rest); otherwise it is stdio's
   // before initialize, served as the session era.
@@ -211,8 +236,21 @@ void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message
       metrics_.requests_inflight.Add(-1);
       if (auto s = weak.lock()) s->UnregisterRequest(raw->id_key(), raw);
     });
+  } else if (stateless && scope) {
+    scope->Add(request->id_key(), request);
+    RequestState* raw = request.get();
+    request->set_on_done([this, scope, raw] {
+      metrics_.requests_inflight.Add(-1);
+      scope->Remove(raw->id_key(), raw);
+    });
   } else {
     request->set_on_done([this] { metrics_.requests_inflight.Add(-1); });
+  }
+  if (stateless) {
+    // Closing a stateless request's stream cancels it (2026-07-28).
+    channel->OnAbandoned([weak = std::weak_ptr<RequestState>(request)] {
+      if (auto r = weak.lock()) r->Cancel(/*drop_response=*/true);
+    });
   }
   metrics_.requests_inflight.Add(1);
   try {

@@ -66,6 +66,8 @@ Engine::Engine(Server& server, ServerOptions options)
               options_.request_state_audience.empty() ? options_.name : options_.request_state_audience),
       buffer_budget_(options_.max_buffered_bytes),
       sessions_(options_.max_sessions),
+      hub_(metrics_, options_.notify_filter),
+      bus_(std::make_unique<LocalBus>(hub_)),
       ios_(IoContexts(options_.io_threads)),
       sweep_timer_(io()),
       watchdog_timer_(io()) {
@@ -131,6 +133,9 @@ void Engine::Stop() {
 
 void Engine::Drain(std::chrono::milliseconds drain) {
   if (!started_.load() || stopping() || draining_.exchange(true)) return;
+  // Listen streams never end by themselves: they end now, gracefully (their
+  // completion result), before the wait for the requests that do.
+  EndListens();
   observe::Log().info("shutting down: draining {} request(s) for up to {} ms",
                       metrics_.requests_inflight.value(), drain.count());
   // Clients reconnect their standalone streams elsewhere (or find us gone).

@@ -32,10 +32,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "absl/container/flat_hash_map.h"
 #include "common/byte_budget.h"
+#include "common/mutex.h"
 #include "common/sealer.h"
 #include "engine/catalog.h"
 #include "engine/channel.h"
+#include "engine/fanout/bus.h"
+#include "engine/fanout/hub.h"
+#include "engine/fanout/subscribers.h"
 #include "engine/port.h"
 #include "engine/request.h"
 #include "engine/session.h"
@@ -105,7 +110,7 @@ class Engine {
   // initialize). A request's response goes to `channel` exactly once (unless
   // the client cancels it); notifications and responses need no channel.
   void HandleMessage(const SessionPtr& session, protocol::Message message,
-                     std::shared_ptr<Channel> channel);
+                     std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope = nullptr);
 
   // Sends a server-to-client request on `via` (or the session's standalone
   // channel) and calls `done` with the answer: on a worker, or, with
@@ -116,10 +121,23 @@ class Engine {
                      json::object params, std::function<void(ClientResponse)> done,
                      std::chrono::milliseconds timeout, bool complete_inline = false);
 
-  // Notifications unrelated to a request: to one session, or to all ready ones.
+  // Notifications unrelated to a request: to one session, or to all ready
+  // ones and the listen streams that asked for it (list_changed).
   bool NotifySession(const SessionPtr& session, std::string_view method, const json::object& params);
   void NotifyAll(std::string_view method, const json::object& params);
+  // To the subscribers of `uri`: sessions (resources/subscribe) and listen
+  // streams, through the bus.
   void NotifyResourceUpdated(std::string_view uri);
+
+  // --- Fan-out (fanout/) -------------------------------------------------------
+  SubscriptionHub& hub() { return hub_; }
+  NotificationBus& bus() { return *bus_; }
+  // A session's hub subscriber, made on its first resources/subscribe.
+  std::shared_ptr<Subscriber> SubscriberOf(const SessionPtr& session);
+  // Listen streams: counted against ServerOptions::max_listen_streams (false
+  // when full), and ended with their completion result by Drain().
+  bool AddListen(const std::shared_ptr<ListenSubscriber>& listen);
+  void RemoveListen(const ListenSubscriber* listen);
 
   // Runs `fn` on a worker thread.
   void Post(std::function<void()> fn);
@@ -154,8 +172,9 @@ class Engine {
 
  private:
   void HandleRequest(const SessionPtr& session, protocol::Message& message,
-                     std::shared_ptr<Channel> channel);
-  void HandleNotification(const SessionPtr& session, const protocol::Message& message);
+                     std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope);
+  void HandleNotification(const SessionPtr& session, const protocol::Message& message,
+                          const std::shared_ptr<RequestScope>& scope);
   void HandleClientResponse(const SessionPtr& session, const protocol::Message& message);
 
   // Refuses a request before it is registered: the error goes straight to
@@ -175,6 +194,9 @@ class Engine {
   // A 2026-07-28 message: its _meta, headers and method (admission.cc).
   Admission AdmitStateless(const protocol::Message& message, const Envelope& envelope);
 
+  // Ends every listen stream with its completion result (shutdown).
+  void EndListens();
+
   Server& server_;
   const ServerOptions options_;
   std::function<std::int64_t()> now_ms_;
@@ -185,6 +207,11 @@ class Engine {
   std::size_t workers_per_session_ = 1; // set by Start()
   SessionDirectory sessions_;
   Catalog catalog_;
+  SubscriptionHub hub_;
+  std::unique_ptr<NotificationBus> bus_;
+  Mutex listens_mu_;
+  absl::flat_hash_map<const ListenSubscriber*, std::shared_ptr<ListenSubscriber>> listens_
+      ABSL_GUARDED_BY(listens_mu_);
 
   // One context per I/O thread (at least one), each with concurrency hint 1:
   // run by exactly that thread.

@@ -32,6 +32,7 @@
 
 #include "common/byte_budget.h"
 #include "engine/channel.h"
+#include "engine/request_scope.h"
 #include "engine/session.h"
 #include "mcpx/json.h"
 #include "observe/metrics.h"
@@ -114,7 +115,10 @@ class Port {
   // Handles a message admitted with `session` (null: sessionless). A
   // request's response goes to `channel` exactly once, unless the client
   // cancels it; notifications and responses need no channel.
-  void Deliver(const SessionPtr& session, protocol::Message message, std::shared_ptr<Channel> channel);
+  // `scope`: a sessionless connection's stateless requests (stdio), so that
+  // notifications/cancelled finds them; null over HTTP.
+  void Deliver(const SessionPtr& session, protocol::Message message, std::shared_ptr<Channel> channel,
+               const std::shared_ptr<RequestScope>& scope = nullptr);
   // Ends the session as DELETE does. Safe to call twice.
   void Close(const SessionPtr& session);
 

@@ -56,6 +56,10 @@ class RequestState {
   std::int64_t started_us() const { return started_us_; }
   // Microseconds since it arrived (for the latency histogram).
   std::uint64_t ElapsedUs() const;
+  // A request meant to stay open (a subscriptions/listen stream): the
+  // watchdog leaves it alone.
+  void set_long_lived() { long_lived_.store(true, std::memory_order_relaxed); }
+  bool long_lived() const { return long_lived_.load(std::memory_order_relaxed); }
   // True the first time it is called: the watchdog reports a request once.
   bool MarkOverdue() { return !overdue_.exchange(true, std::memory_order_relaxed); }
 
@@ -120,6 +124,7 @@ class RequestState {
 
   const std::int64_t started_us_;
   std::atomic<bool> overdue_{false};
+  std::atomic<bool> long_lived_{false};
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> done_{false};
   Mutex mu_;

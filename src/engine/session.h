@@ -26,6 +26,7 @@
 namespace mcpx::engine {
 
 class RequestState;
+class Subscriber;
 
 // Facts fixed at initialize.
 struct ClientInit {
@@ -55,6 +56,18 @@ class Session {
 
   LogLevel log_level() const { return static_cast<LogLevel>(log_level_.load(std::memory_order_relaxed)); }
   void set_log_level(LogLevel level) { log_level_.store(static_cast<int>(level), std::memory_order_relaxed); }
+
+  // Its hub subscriber (engine/fanout), made by `make` on first use.
+  template <typename Make>
+  std::shared_ptr<Subscriber> EnsureSubscriber(Make make) {
+    MutexLock lock(&subscriptions_mu_);
+    if (!subscriber_) subscriber_ = make();
+    return subscriber_;
+  }
+  std::shared_ptr<Subscriber> subscriber() const {
+    MutexLock lock(&subscriptions_mu_);
+    return subscriber_;
+  }
 
   // Resource subscriptions. Subscribe returns false when the table is full.
   bool Subscribe(const std::string& uri, std::size_t limit);
@@ -124,6 +137,7 @@ class Session {
 
   mutable Mutex subscriptions_mu_;
   absl::flat_hash_set<std::string> subscriptions_ ABSL_GUARDED_BY(subscriptions_mu_);
+  std::shared_ptr<Subscriber> subscriber_ ABSL_GUARDED_BY(subscriptions_mu_);
 
   mutable Mutex requests_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<RequestState>> inflight_

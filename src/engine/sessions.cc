@@ -68,11 +68,10 @@ bool Engine::Publish(const SessionPtr& session) {
 
 json::object Engine::Capabilities(bool stateless) const {
   if (stateless) {
-    // No listChanged or subscribe until subscriptions/listen can deliver
-    // them: a client must not wait for notifications that never come.
-    return {{"tools", json::object()},
-            {"resources", json::object()},
-            {"prompts", json::object()},
+    // List changes and resource updates reach subscriptions/listen streams.
+    return {{"tools", {{"listChanged", true}}},
+            {"resources", {{"subscribe", true}, {"listChanged", true}}},
+            {"prompts", {{"listChanged", true}}},
             {"logging", json::object()},
             {"completions", json::object()}};
   }
@@ -114,6 +113,7 @@ void Engine::CloseSession(const SessionPtr& session) {
 void Engine::Finalize(const SessionPtr& session) {
   if (!session->MarkClosed()) return;
   metrics_.sessions_closed.Add();
+  if (const std::shared_ptr<Subscriber> subscriber = session->subscriber()) hub_.Remove(*subscriber);
   for (auto& request : session->TakeAllRequests()) request->Cancel(/*drop_response=*/true);
   for (auto& callback : session->TakeAllPendingClientRequests()) {
     callback(ClientResponse{false, nullptr, ErrorCode::kInternalError, "session closed"});

@@ -16,7 +16,7 @@ std::size_t Engine::CheckOverdue() {
   for (const SessionPtr& s : sessions_.Snapshot()) {
     if (s->inflight() == 0) continue;
     for (const auto& r : s->SnapshotRequests()) {
-      if (r->done() || now_us - r->started_us() < deadline_us || !r->MarkOverdue()) continue;
+      if (r->done() || r->long_lived() || now_us - r->started_us() < deadline_us || !r->MarkOverdue()) continue;
       ++found;
       metrics_.requests_overdue.Add();
       observe::Log().warn("request {} {} of session {} running for {} ms (watchdog deadline {} ms){}",

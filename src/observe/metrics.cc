@@ -78,6 +78,17 @@ std::string RenderPrometheus(const Metrics& m, const MetricsExtras& x) {
        m.accept_errors.value());
   Line(out, "mcpx_limit_refusals_total", "counter", "Requests refused for an over-long id, progress token or _meta.",
        m.limit_refusals.value());
+  Line(out, "mcpx_subscribers", "gauge", "Sessions and listen streams holding at least one subscription.",
+       m.subscribers.value());
+  Line(out, "mcpx_listen_streams", "gauge", "Open subscriptions/listen streams.", m.listen_streams.value());
+  Line(out, "mcpx_notifications_delivered_total", "counter", "Notifications handed to a subscriber's queue.",
+       m.notifications_delivered.value());
+  Line(out, "mcpx_notifications_dropped_total", "counter",
+       "Subscribers dropped because a delivery failed (stream gone or behind).", m.notifications_dropped.value());
+  Line(out, "mcpx_notifications_filtered_total", "counter", "Notifications withheld by the notify filter.",
+       m.notifications_filtered.value());
+  Line(out, "mcpx_stream_backlog_high_water", "gauge", "Most frames ever queued for one stream.",
+       m.stream_backlog_high_water.value());
   out << "# HELP mcpx_requests_total JSON-RPC requests by method and outcome.\n"
          "# TYPE mcpx_requests_total counter\n";
   for (std::size_t i = 0; i < m.requests.size(); ++i) {

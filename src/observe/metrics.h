@@ -27,6 +27,9 @@ class Gauge {
  public:
   void Add(std::int64_t n) { value_.fetch_add(n, std::memory_order_relaxed); }
   std::int64_t value() const { return value_.load(std::memory_order_relaxed); }
+  bool CompareExchange(std::int64_t& expected, std::int64_t desired) {
+    return value_.compare_exchange_weak(expected, desired, std::memory_order_relaxed);
+  }
 
  private:
   std::atomic<std::int64_t> value_{0};
@@ -66,6 +69,18 @@ struct Metrics {
   Counter offloaded_parses;   // large bodies parsed on a worker instead of the I/O thread
   Counter accept_errors;      // failed accepts (each followed by a back-off on fd exhaustion)
   Counter limit_refusals;     // requests refused for an over-long id, token or _meta
+  // Fan-out (engine/fanout).
+  Gauge subscribers;          // sessions and listen streams with at least one subscription
+  Gauge listen_streams;       // open 2026-07-28 subscriptions/listen streams
+  Counter notifications_delivered;  // notifications handed to a subscriber's queue
+  Counter notifications_dropped;    // subscribers dropped because delivery failed
+  Counter notifications_filtered;   // withheld by ServerOptions::notify_filter
+  Gauge stream_backlog_high_water;  // most frames ever queued for one stream
+  void NoteBacklog(std::int64_t frames) {
+    std::int64_t seen = stream_backlog_high_water.value();
+    while (frames > seen && !stream_backlog_high_water.CompareExchange(seen, frames)) {
+    }
+  }
   LatencyHistogram request_latency;
   std::array<std::array<Counter, static_cast<std::size_t>(Outcome::kCount)>,
              static_cast<std::size_t>(MethodId::kCount)>

@@ -9,6 +9,9 @@
 // one's.
 #include <openssl/sha.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "engine/engine.h"
 #include "engine/methods/methods.h"
 #include "mcpx/error.h"
@@ -16,11 +19,43 @@
 namespace mcpx::engine::methods {
 namespace {
 
+// JSON text with object keys sorted, so that the same arguments in another
+// key order digest alike.
+void Canonical(const json::value& v, std::string& out) {
+  if (v.is_object()) {
+    std::vector<const json::key_value_pair*> members;
+    for (const auto& kv : v.get_object()) members.push_back(&kv);
+    std::sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
+    out.push_back('{');
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      out.append(json::serialize(json::string(members[i]->key()))).push_back(':');
+      Canonical(members[i]->value(), out);
+    }
+    out.push_back('}');
+  } else if (v.is_array()) {
+    out.push_back('[');
+    bool first = true;
+    for (const json::value& e : v.get_array()) {
+      if (!first) out.push_back(',');
+      first = false;
+      Canonical(e, out);
+    }
+    out.push_back(']');
+  } else {
+    out.append(json::serialize(v));
+  }
+}
+
 std::string Binding(std::string_view method, std::string_view name, const json::value* arguments) {
   std::string binding(method);
   binding.append("\n").append(name).append("\n");
-  if (arguments != nullptr && !arguments->is_null()) {
-    const std::string text = json::serialize(*arguments);
+  // Absent, null and {} arguments are the same call.
+  const bool none = arguments == nullptr || arguments->is_null() ||
+                    (arguments->is_object() && arguments->get_object().empty());
+  if (!none) {
+    std::string text;
+    Canonical(*arguments, text);
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
     static constexpr char kHex[] = "0123456789abcdef";

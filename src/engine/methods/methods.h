@@ -55,6 +55,7 @@ void Subscribe(Engine& e, const RequestPtr& r, json::object& params);
 void Unsubscribe(Engine& e, const RequestPtr& r, json::object& params);
 
 void ListPrompts(Engine& e, const RequestPtr& r, json::object& params);
+void Listen(Engine& e, const RequestPtr& r, json::object& params);
 void GetPrompt(Engine& e, const RequestPtr& r, json::object& params);
 
 // 2026-07-28: the caching hints every list, read and discover result carries

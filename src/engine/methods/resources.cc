@@ -59,15 +59,21 @@ void ReadResource(Engine& e, const RequestPtr& r, json::object& params) {
 
 void Subscribe(Engine& e, const RequestPtr& r, json::object& params) {
   const std::string uri = RequireString(params, "uri");
-  if (r->session() && !r->session()->Subscribe(uri, e.options().max_subscriptions_per_session)) {
-    throw Error(ErrorCode::kInvalidParams, "Too many subscriptions for this session");
+  if (const SessionPtr& session = r->session()) {
+    if (!session->Subscribe(uri, e.options().max_subscriptions_per_session)) {
+      throw Error(ErrorCode::kInvalidParams, "Too many subscriptions for this session");
+    }
+    e.hub().SubscribeResource(e.SubscriberOf(session), uri);
   }
   e.Reply(r, json::object());
 }
 
 void Unsubscribe(Engine& e, const RequestPtr& r, json::object& params) {
   const std::string uri = RequireString(params, "uri");
-  if (r->session()) r->session()->Unsubscribe(uri);
+  if (const SessionPtr& session = r->session()) {
+    session->Unsubscribe(uri);
+    if (auto subscriber = session->subscriber()) e.hub().UnsubscribeResource(*subscriber, uri);
+  }
   e.Reply(r, json::object());
 }
 

@@ -21,6 +21,7 @@ const MethodEntry* Find(std::string_view name) {
       {"prompts/list", {M::kPromptsList, &ListPrompts, kBoth}},
       {"prompts/get", {M::kPromptsGet, &GetPrompt, kBoth}},
       {"completion/complete", {M::kCompletionComplete, &Complete, kBoth}},
+      {"subscriptions/listen", {M::kSubscriptionsListen, &Listen, kStateless}},
   };
   auto it = table.find(name);
   return it == table.end() ? nullptr : &it->second;

@@ -100,6 +100,9 @@ void Connection::Close() {
   if (closed_) return;
   closed_ = true;
   if (stream_ && sink_) stream_->Detach(sink_.get());
+  // A stateless request's stream ends with its connection: the request is
+  // cancelled (a listen stream leaves the hub).
+  if (stream_ && !stream_->resumable()) stream_->Abandon();
   stream_.reset();
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);

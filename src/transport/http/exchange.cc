@@ -62,10 +62,25 @@ void PostExchange::Finish() {
   stream->Finish();
 }
 
+void PostExchange::OnAbandoned(std::function<void()> fn) {
+  std::shared_ptr<SseStream> stream;
+  {
+    MutexLock lock(&mu_);
+    if (state_) return;  // a session's streams are resumable: never abandoned
+    if (!stream_) {
+      on_abandoned_ = std::move(fn);
+      return;
+    }
+    stream = stream_;
+  }
+  stream->set_on_abandoned(std::move(fn));
+}
+
 std::shared_ptr<SseStream> PostExchange::StreamLocked() {
   if (mode_ == Mode::kUndecided) {
     mode_ = Mode::kSse;
     stream_ = state_ ? state_->NewStream() : StatelessStream(*shared_);
+    if (on_abandoned_) stream_->set_on_abandoned(std::move(on_abandoned_));
     net::post(executor_, [weak = conn_, gen = gen_, s = stream_] {
       if (auto c = weak.lock()) c->OnExchangeSse(gen, s);
     });
@@ -92,6 +107,7 @@ bool ConnectionSink::Push(Frame frame) {
     });
     return false;
   }
+  metrics_.NoteBacklog(static_cast<std::int64_t>(frames + 1));
   net::post(executor_, [weak = conn_, gen = gen_, frame = std::move(frame)]() mutable {
     if (auto c = weak.lock()) c->OnSseFrame(gen, std::move(frame));
   });

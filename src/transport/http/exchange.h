@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -56,6 +57,7 @@ class PostExchange : public engine::Channel {
   // that ends without an event (a 202 is only for notifications and
   // responses).
   void Finish() override;
+  void OnAbandoned(std::function<void()> fn) override;
 
  private:
   enum class Mode { kUndecided, kSse, kDone };
@@ -72,6 +74,7 @@ class PostExchange : public engine::Channel {
   Mutex mu_;
   Mode mode_ ABSL_GUARDED_BY(mu_) = Mode::kUndecided;
   std::shared_ptr<SseStream> stream_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> on_abandoned_ ABSL_GUARDED_BY(mu_);  // until the stream exists
 };
 
 // Hands a stream's frames to a connection. Counts the frames and bytes not yet

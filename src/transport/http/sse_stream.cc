@@ -176,6 +176,22 @@ void SseStream::Detach(const SseSink* sink) {
   if (sink_.get() == sink) sink_.reset();
 }
 
+void SseStream::set_on_abandoned(std::function<void()> fn) {
+  MutexLock lock(&mu_);
+  on_abandoned_ = std::move(fn);
+}
+
+void SseStream::Abandon() {
+  std::function<void()> fn;
+  {
+    MutexLock lock(&mu_);
+    if (finished_) return;
+    fn = std::move(on_abandoned_);
+    on_abandoned_ = nullptr;
+  }
+  if (fn) fn();
+}
+
 bool SseStream::finished() const {
   MutexLock lock(&mu_);
   return finished_;

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -115,6 +116,10 @@ class SseStream : public engine::Channel {
   // the store for a resumption. Applies to the next sink if none is attached.
   void DetachSink();
   bool finished() const;
+  // A stream that is not resumable: `fn` runs once if the connection carrying
+  // it closes before the stream ended (Abandon), which cancels its request.
+  void set_on_abandoned(std::function<void()> fn);
+  void Abandon();
 
   // "<stream>-<seq>" parsing; nullopt for anything else.
   static std::optional<std::pair<std::uint64_t, std::uint64_t>> ParseEventId(std::string_view id);
@@ -135,6 +140,7 @@ class SseStream : public engine::Channel {
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool detach_pending_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<SseSink> sink_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> on_abandoned_ ABSL_GUARDED_BY(mu_);
 };
 
 // The HTTP transport's per-session state: event store and streams.

@@ -175,13 +175,15 @@ class StdioTransport::Impl {
       writer_->Send(std::move(admission.initialized), true);
       return;
     }
-    port_.Deliver(admission.session, std::move(message), writer_);
+    port_.Deliver(admission.session, std::move(message), writer_, scope_);
   }
 
   engine::Port port_;
   const StdioOptions options_;
   std::shared_ptr<LineWriter> writer_;
   const engine::SessionSetup setup_;
+  // Stateless requests in flight, for notifications/cancelled.
+  const std::shared_ptr<engine::RequestScope> scope_ = std::make_shared<engine::RequestScope>();
   engine::SessionPtr session_;
 };
 

@@ -1,0 +1,33 @@
+#include "engine/fanout/subscribers.h"
+
+#include "protocol/jsonrpc.h"
+#include "protocol/meta.h"
+
+namespace mcpx::engine {
+
+SessionSubscriber::SessionSubscriber(const SessionPtr& session)
+    : Subscriber(ClientIdentity{session->id(), session->init().client_info}), session_(session) {}
+
+bool SessionSubscriber::Deliver(std::string_view, const json::object&, const std::string& text) {
+  SessionPtr session = session_.lock();
+  if (!session || session->state() == SessionState::kClosed) return false;
+  if (Channel* channel = session->standalone()) channel->Send(text, false);
+  return true;
+}
+
+ListenSubscriber::ListenSubscriber(const std::shared_ptr<RequestState>& request)
+    : Subscriber(ClientIdentity{std::string(), request->client_info()}), request_(request), id_(request->id()) {}
+
+json::object ListenSubscriber::Tagged(json::object params) const {
+  json::object& meta = params["_meta"].emplace_object();
+  meta[protocol::meta::kSubscriptionId] = id_;
+  return params;
+}
+
+bool ListenSubscriber::Deliver(std::string_view method, const json::object& params, const std::string&) {
+  if (request_->done() || request_->cancelled()) return false;
+  request_->SendRelated(protocol::SerializeNotification(method, Tagged(params)));
+  return true;
+}
+
+}  // namespace mcpx::engine

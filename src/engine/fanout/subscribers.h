@@ -1,0 +1,44 @@
+// The two kinds of hub subscriber.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/fanout/hub.h"
+#include "engine/request.h"
+#include "engine/session.h"
+
+namespace mcpx::engine {
+
+// A 2025-11-25 session's resources/subscribe: notifications go, untagged, to
+// its standalone stream, which keeps them for a resumption (Last-Event-ID)
+// when no GET stream is attached.
+class SessionSubscriber final : public Subscriber {
+ public:
+  explicit SessionSubscriber(const SessionPtr& session);
+  bool Deliver(std::string_view method, const json::object& params, const std::string& text) override;
+
+ private:
+  const std::weak_ptr<Session> session_;
+};
+
+// A 2026-07-28 subscriptions/listen stream: the listen request's own stream,
+// every notification tagged with its id (io.modelcontextprotocol/
+// subscriptionId). It keeps the request alive (nothing else holds a
+// stateless request that waits for nothing) until the engine lets go of it:
+// the client closed the stream or fell behind (the request is cancelled),
+// or the server ended it. Deliver is false once the request ended.
+class ListenSubscriber final : public Subscriber {
+ public:
+  explicit ListenSubscriber(const std::shared_ptr<RequestState>& request);
+  bool Deliver(std::string_view method, const json::object& params, const std::string& text) override;
+  // `params` with the subscription id added to its _meta.
+  json::object Tagged(json::object params) const;
+  const std::shared_ptr<RequestState>& request() const { return request_; }
+
+ private:
+  const std::shared_ptr<RequestState> request_;
+  const json::value id_;
+};
+
+}  // namespace mcpx::engine
