@@ -6,7 +6,8 @@
 # from run to run where this machine's wall clock does not.
 #
 # Usage: bench/callgrind_w1.sh <build dir>...   (each with apps/mcpx-bench-server)
-# Env:   SHORT=4 LONG=12 (seconds), SERVER_ARGS (extra server flags)
+# Env:   SHORT=4 LONG=12 (seconds), SERVER_ARGS (extra server flags),
+#        STATELESS=1 (the call as a stateless 2026-07-28 request, no session)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -24,9 +25,14 @@ one() {
     "$build/apps/mcpx-bench-server" --port "$port" --io-threads 1 --workers 2 ${SERVER_ARGS:-} 2>"$out.log" &
   pid=$!
   for _ in $(seq 600); do grep -q 'listening on' "$out.log" && break; sleep 0.1; done
-  make_sessions "http://127.0.0.1:$port/mcp" 8 "$out.sessions"
-  "$WRK" -t1 -c8 -d"${secs}s" -s bench/wrk/mcp_call.lua "http://127.0.0.1:$port/mcp" -- "$out.sessions" \
-    "$echo_params" >"$out.wrk" 2>&1 || true
+  if [[ -n ${STATELESS:-} ]]; then
+    "$WRK" -t1 -c8 -d"${secs}s" -s bench/wrk/mcp_stateless.lua "http://127.0.0.1:$port/mcp" -- echo \
+      '{"text":"hello"}' >"$out.wrk" 2>&1 || true
+  else
+    make_sessions "http://127.0.0.1:$port/mcp" 8 "$out.sessions"
+    "$WRK" -t1 -c8 -d"${secs}s" -s bench/wrk/mcp_call.lua "http://127.0.0.1:$port/mcp" -- "$out.sessions" \
+      "$echo_params" >"$out.wrk" 2>&1 || true
+  fi
   kill -INT "$pid"; wait "$pid" 2>/dev/null || true
   local instr requests
   instr=$(awk '/^summary:/ {print $2}' "$out.cg")

@@ -106,6 +106,9 @@ struct ServerOptions {
   // ("private"). Resources may set their own (Resource::cache_ttl).
   std::chrono::milliseconds cache_ttl{0};
   bool cache_public = false;
+  // 2026-07-28: every result's _meta names the server
+  // (io.modelcontextprotocol/serverInfo), as the revision recommends.
+  bool result_server_info = true;
   // 2026-07-28 multi-round requests (Context::Ask): the requestState handed
   // to the client is sealed with HMAC-SHA256 under these keys; the first
   // seals, all open (rotate by prepending a new key, dropping the oldest once

@@ -150,10 +150,23 @@ void Engine::EndListens() {
 }
 
 void Engine::Reply(const std::shared_ptr<RequestState>& r, json::value result) {
-  // Every 2026-07-28 result says what it is; a handler's own (input_required)
-  // stands.
-  if (r->stateless() && result.is_object()) result.get_object().emplace("resultType", "complete");
-  if (r->CompleteWithResult(result)) {
+  // Every 2026-07-28 result says what it is (a handler's own input_required
+  // stands) and who the server is (ServerOptions::result_server_info): written
+  // after the result's own members, unless it has its own _meta to extend.
+  std::string_view extra;
+  if (r->stateless() && result.is_object()) {
+    json::object& o = result.get_object();
+    const bool typed = o.contains("resultType");
+    if (json::value* meta = o.if_contains("_meta"); meta && meta->is_object()) {
+      if (options_.result_server_info) meta->get_object().emplace(protocol::meta::kServerInfo, ServerInfo());
+      if (!typed) o.emplace("resultType", "complete");
+    } else if (options_.result_server_info) {
+      extra = typed ? std::string_view(server_info_member_) : std::string_view(complete_members_);
+    } else if (!typed) {
+      extra = R"("resultType":"complete")";
+    }
+  }
+  if (r->CompleteWithResult(result, extra)) {
     metrics_.CountRequest(observe::MethodIdOf(r->method()), observe::Outcome::kOk);
     metrics_.request_latency.Observe(r->ElapsedUs());
   }

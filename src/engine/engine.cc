@@ -13,6 +13,7 @@
 
 #include "mcpx/error.h"
 #include "observe/log.h"
+#include "protocol/meta.h"
 
 namespace mcpx::engine {
 namespace {
@@ -72,6 +73,8 @@ Engine::Engine(Server& server, ServerOptions options)
       sweep_timer_(io()),
       watchdog_timer_(io()) {
   EnableDeadlockDetection();
+  server_info_member_ = "\"_meta\":" + json::serialize(json::object{{protocol::meta::kServerInfo, ServerInfo()}});
+  complete_members_ = "\"resultType\":\"complete\"," + server_info_member_;
 }
 
 boost::asio::io_context& Engine::NextIo() {

@@ -202,6 +202,10 @@ class Engine {
   std::function<std::int64_t()> now_ms_;
   std::function<std::int64_t()> wall_ms_;
   const Sealer sealer_;
+  // Stateless results' fixed members, serialized once (Reply): the
+  // serverInfo _meta, and that with "resultType":"complete" before it.
+  std::string server_info_member_;
+  std::string complete_members_;
   observe::Metrics metrics_;
   ByteBudget buffer_budget_;
   std::size_t workers_per_session_ = 1; // set by Start()

@@ -109,9 +109,9 @@ bool RequestState::Finish(std::string response) {
   return true;
 }
 
-bool RequestState::CompleteWithResult(const json::value& result) {
+bool RequestState::CompleteWithResult(const json::value& result, std::string_view extra_members) {
   if (done()) return false;
-  return Finish(protocol::SerializeResult(id_, result));
+  return Finish(protocol::SerializeResult(id_, result, extra_members));
 }
 
 bool RequestState::CompleteWithError(int code, std::string_view message, const json::value& data) {

@@ -80,7 +80,7 @@ class RequestState {
     if (!done() && channel_) channel_->Disconnect();
   }
   // Sends the final result or error. Only the first completion counts.
-  bool CompleteWithResult(const json::value& result);
+  bool CompleteWithResult(const json::value& result, std::string_view extra_members = {});
   bool CompleteWithError(int code, std::string_view message, const json::value& data = nullptr);
 
   // Multi-round input of a stateless request (Context::Ask): the answers
@@ -91,9 +91,13 @@ class RequestState {
   json::object& input_asked() { return input_asked_; }
   std::int64_t input_round() const { return input_round_; }
   void set_input_round(std::int64_t round) { input_round_ = round; }
-  // The request's name (tool, prompt or resource URI) and a digest of its
-  // arguments, which a sealed requestState is bound to.
-  std::string& input_binding() { return input_binding_; }
+  // What a sealed requestState is bound to: the request's name (tool,
+  // prompt or resource URI) and its arguments, which the running handler's
+  // task owns (set while it runs; the digest is computed only when a state
+  // is opened or issued).
+  std::string& input_name() { return input_name_; }
+  const json::object* input_arguments() const { return input_arguments_; }
+  void set_input_arguments(const json::object* arguments) { input_arguments_ = arguments; }
 
   // The bytes the request is charged while it lives (released with it).
   void set_charge(ByteLease charge) { charge_ = std::move(charge); }
@@ -120,7 +124,8 @@ class RequestState {
   json::object input_answers_;
   json::object input_asked_;
   std::int64_t input_round_ = 0;
-  std::string input_binding_;
+  std::string input_name_;
+  const json::object* input_arguments_ = nullptr;
 
   const std::int64_t started_us_;
   std::atomic<bool> overdue_{false};

@@ -155,10 +155,15 @@ ParseOutcome Classify(json::value value, const ParseLimits& limits) {
 
 std::string IdKey(const json::value& id) { return json::serialize(id); }
 
-std::string SerializeResult(const json::value& id, const json::value& result) {
+std::string SerializeResult(const json::value& id, const json::value& result, std::string_view extra_members) {
   std::string out = Envelope();
   AppendMember(out, "id", id);
   AppendMember(out, "result", result);
+  if (!extra_members.empty() && result.is_object()) {
+    out.pop_back();  // the result object's closing brace
+    if (!result.get_object().empty()) out.push_back(',');
+    out.append(extra_members).push_back('}');
+  }
   out.push_back('}');
   return out;
 }

@@ -69,7 +69,9 @@ ParseOutcome Classify(json::value value, const ParseLimits& limits = {});
 // Canonical text of an id, usable as a map key ("7" and "\"7\"" differ).
 std::string IdKey(const json::value& id);
 
-std::string SerializeResult(const json::value& id, const json::value& result);
+// `extra_members` ("\"key\":value,..." text) are written into an object
+// result after its own members: fixed fields added without touching the tree.
+std::string SerializeResult(const json::value& id, const json::value& result, std::string_view extra_members = {});
 std::string SerializeError(const json::value& id, int code, std::string_view message,
                            const json::value& data = nullptr);
 std::string SerializeNotification(std::string_view method, const json::object& params);

@@ -73,7 +73,7 @@ std::string Binding(std::string_view method, std::string_view name, const json::
 void LoadInput(Engine& e, RequestState& r, const json::object& params, std::string_view name,
                const json::value* arguments) {
   if (!r.stateless()) return;  // sessions ask the client directly
-  r.input_binding() = Binding(r.method(), name, arguments);
+  r.input_name() = name;
   if (const json::value* state = params.if_contains("requestState"); state && !state->is_null()) {
     if (!state->is_string()) BadState("must be a string");
     const std::optional<std::string> payload = e.sealer().Open(state->get_string());
@@ -90,7 +90,7 @@ void LoadInput(Engine& e, RequestState& r, const json::object& params, std::stri
       BadState("failed verification");
     }
     if (expires->get_int64() < e.WallMs()) BadState("has expired; start the request again");
-    if (binding->get_string() != r.input_binding()) BadState("was issued for another request");
+    if (binding->get_string() != Binding(r.method(), name, arguments)) BadState("was issued for another request");
     r.input_answers() = answers->get_object();
     r.set_input_round(round->get_int64());
   }
@@ -100,10 +100,11 @@ void LoadInput(Engine& e, RequestState& r, const json::object& params, std::stri
 }
 
 json::object InputRequiredResult(Engine& e, RequestState& r) {
+  const json::value arguments = r.input_arguments() ? json::value(*r.input_arguments()) : json::value();
   const json::object payload{{"a", r.input_answers()},
                              {"r", r.input_round() + 1},
                              {"exp", e.WallMs() + e.options().request_state_ttl.count()},
-                             {"b", r.input_binding()}};
+                             {"b", Binding(r.method(), r.input_name(), &arguments)}};
   return {{"resultType", "input_required"},
           {"inputRequests", std::move(r.input_asked())},
           {"requestState", e.sealer().Seal(json::serialize(payload))}};

@@ -32,6 +32,7 @@ void GetPrompt(Engine& e, const RequestPtr& r, json::object& params) {
     }
   }
   e.Run(r, Execution::kPool, [&e, prompt, arguments = std::move(arguments)](const auto& req) {
+    req->set_input_arguments(&arguments);  // for an input_required result (this task owns them)
     Context ctx(req);
     e.Reply(req, prompt->handler(ctx, arguments).ToJson());
   });

@@ -51,6 +51,7 @@ void CallTool(Engine& e, const RequestPtr& r, json::object& params) {
   }
 
   e.Run(r, tool->execution, [&e, tool, arguments = std::move(arguments)](const auto& req) {
+    req->set_input_arguments(&arguments);  // for an input_required result (this task owns them)
     Context ctx(req);
     if (tool->async_handler) {
       tool->async_handler(
