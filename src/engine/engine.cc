@@ -162,14 +162,17 @@ void Engine::Drain(std::chrono::milliseconds drain) {
     }
   }
   // Let every I/O thread run what was posted so far (the last answers are
-  // handed to the sockets) before Stop() ends them.
-  std::vector<std::future<void>> flushed;
-  for (auto& io : ios_) {
-    auto done = std::make_shared<std::promise<void>>();
-    flushed.push_back(done->get_future());
-    boost::asio::post(*io, [done] { done->set_value(); });
+  // handed to the sockets) before Stop() ends them. A few rounds: writing an
+  // answer can post a further step (a stream's final chunk).
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::future<void>> flushed;
+    for (auto& io : ios_) {
+      auto done = std::make_shared<std::promise<void>>();
+      flushed.push_back(done->get_future());
+      boost::asio::post(*io, [done] { done->set_value(); });
+    }
+    for (auto& f : flushed) f.wait_for(std::chrono::seconds(1));
   }
-  for (auto& f : flushed) f.wait_for(std::chrono::seconds(1));
   observe::Log().info("drained; {} request(s) answered as cancelled by the shutdown", answered);
 }
 

@@ -84,7 +84,7 @@ std::string RenderPrometheus(const Metrics& m, const MetricsExtras& x) {
   Line(out, "mcpx_notifications_delivered_total", "counter", "Notifications handed to a subscriber's queue.",
        m.notifications_delivered.value());
   Line(out, "mcpx_notifications_dropped_total", "counter",
-       "Subscribers dropped because a delivery failed (stream gone or behind).", m.notifications_dropped.value());
+       "Subscribers the hub dropped because a delivery failed (a listen stream cut for lag leaves by its cancellation instead: mcpx_lag_disconnects_total).", m.notifications_dropped.value());
   Line(out, "mcpx_notifications_filtered_total", "counter", "Notifications withheld by the notify filter.",
        m.notifications_filtered.value());
   Line(out, "mcpx_stream_backlog_high_water", "gauge", "Most frames ever queued for one stream.",

@@ -25,6 +25,7 @@ json::object ListenSubscriber::Tagged(json::object params) const {
 }
 
 bool ListenSubscriber::Deliver(std::string_view method, const json::object& params, const std::string&) {
+  MutexLock lock(&order_mu_);
   if (request_->done() || request_->cancelled()) return false;
   request_->SendRelated(protocol::SerializeNotification(method, Tagged(params)));
   return true;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "common/mutex.h"
 #include "engine/fanout/hub.h"
 #include "engine/request.h"
 #include "engine/session.h"
@@ -35,9 +36,18 @@ class ListenSubscriber final : public Subscriber {
   // `params` with the subscription id added to its _meta.
   json::object Tagged(json::object params) const;
   const std::shared_ptr<RequestState>& request() const { return request_; }
+  // Runs `open` (subscribe, then send the acknowledgement) with deliveries
+  // held back: none overtakes the acknowledgement, and the client sees the
+  // acknowledgement only once its topics exist, whatever thread runs it.
+  template <typename Open>
+  void Opening(Open open) {
+    MutexLock lock(&order_mu_);
+    open();
+  }
 
  private:
   const std::shared_ptr<RequestState> request_;
+  Mutex order_mu_;  // taken before the hub's locks
   const json::value id_;
 };
 

@@ -33,8 +33,6 @@ void Listen(Engine& e, const RequestPtr& r, json::object& params) {
     throw Error(ErrorCode::kServerOverloaded, "Too many listen streams; retry later");
   }
   r->set_long_lived();
-  // The acknowledgement is the stream's first message: nothing is delivered
-  // before the topics below exist.
   json::object honoured;
   for (auto [key, kind] : {std::pair{"toolsListChanged", ListKind::kTools},
                            std::pair{"promptsListChanged", ListKind::kPrompts},
@@ -46,14 +44,19 @@ void Listen(Engine& e, const RequestPtr& r, json::object& params) {
     for (const std::string& uri : uris) accepted.emplace_back(uri);
     honoured["resourceSubscriptions"] = std::move(accepted);
   }
-  r->SendRelated(protocol::SerializeNotification("notifications/subscriptions/acknowledged",
-                                                 listen->Tagged(json::object{{"notifications", honoured}})));
-  for (auto [key, kind] : {std::pair{"toolsListChanged", ListKind::kTools},
-                           std::pair{"promptsListChanged", ListKind::kPrompts},
-                           std::pair{"resourcesListChanged", ListKind::kResources}}) {
-    if (wants(key)) e.hub().SubscribeList(listen, kind);
-  }
-  for (const std::string& uri : uris) e.hub().SubscribeResource(listen, uri);
+  // Topics first, then the acknowledgement, with deliveries held back
+  // meanwhile: it is the stream's first message, and a client that acts on
+  // it finds its subscriptions in place.
+  listen->Opening([&] {
+    for (auto [key, kind] : {std::pair{"toolsListChanged", ListKind::kTools},
+                             std::pair{"promptsListChanged", ListKind::kPrompts},
+                             std::pair{"resourcesListChanged", ListKind::kResources}}) {
+      if (wants(key)) e.hub().SubscribeList(listen, kind);
+    }
+    for (const std::string& uri : uris) e.hub().SubscribeResource(listen, uri);
+    r->SendRelated(protocol::SerializeNotification("notifications/subscriptions/acknowledged",
+                                                   listen->Tagged(json::object{{"notifications", honoured}})));
+  });
   // The stream ends when the client closes it or cancels the request, or
   // it fell behind: then it leaves the hub at once.
   r->OnCancel([&e, weak = std::weak_ptr<ListenSubscriber>(listen)] {

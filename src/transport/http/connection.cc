@@ -441,7 +441,10 @@ void Connection::StartSse(const std::shared_ptr<SseStream>& stream, std::optiona
   sse_queue_.clear();
   sse_out_.clear();
   AppendStatusLine(sse_out_, status::ok);
-  sse_out_.append("Content-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n");
+  // X-Accel-Buffering: proxies (nginx) must pass events on as they come.
+  sse_out_.append(
+      "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
+      "Transfer-Encoding: chunked\r\n");
   if (session_) AppendSessionHeader(sse_out_, session_->id());
   EndHead(sse_out_, keep_alive_);
   if (stream->resumable()) sse_out_.append(Chunk(stream->PrimingFrame(*cursor, shared_->options.sse_retry_ms)));
