@@ -68,7 +68,7 @@ Engine::Engine(Server& server, ServerOptions options)
       buffer_budget_(options_.max_buffered_bytes),
       sessions_(options_.max_sessions),
       hub_(metrics_, options_.notify_filter),
-      bus_(std::make_unique<LocalBus>(hub_)),
+      bus_(std::make_unique<LocalBus>(hub_, [this](std::function<void()> deliver) { Post(std::move(deliver)); })),
       ios_(IoContexts(options_.io_threads)),
       sweep_timer_(io()),
       watchdog_timer_(io()) {
