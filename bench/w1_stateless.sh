@@ -49,9 +49,9 @@ for r in $(seq "$ROUNDS"); do
   echo "round $r done" >&2
 done
 median() {  # median <label> <fn> [arg]
-  for r in $(seq "$ROUNDS"); do "$2" "$1-$r" ${3:-}; done | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+  for r in $(seq "$ROUNDS"); do echo "$("$2" "$1-$r" ${3:-})"; done | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
-errors() { for r in $(seq "$ROUNDS"); do non2xx "$1-$r"; done | awk '{s+=$1} END {print s+0}'; }
+errors() { for r in $(seq "$ROUNDS"); do echo "$(non2xx "$1-$r")"; done | awk '{s+=$1} END {print s+0}'; }
 out=$tmp/report.md
 {
   echo "## W1 stateless (2026-07-28) ($(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD))"

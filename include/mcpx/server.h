@@ -90,9 +90,10 @@ struct ServerOptions {
   std::size_t max_progress_token_bytes = 256;
   // Resource subscriptions a single session (or listen stream) may hold.
   std::size_t max_subscriptions_per_session = 1024;
-  // 2026-07-28 subscriptions/listen streams open at once; more are refused
-  // (-32000).
+  // 2026-07-28 subscriptions/listen streams open at once, in all and from one
+  // client address (HTTP); more are refused (-32000).
   std::size_t max_listen_streams = 100000;
+  std::size_t max_listen_streams_per_client = 10000;
   // Whether a subscriber may receive notifications/resources/updated for
   // `uri`: checked at every delivery, so a change of rights applies to
   // streams already open. Null: every subscriber.

@@ -12,10 +12,11 @@ namespace mcpx::engine {
 // --- Messages ------------------------------------------------------------------
 
 void Engine::HandleMessage(const SessionPtr& session, protocol::Message message,
-                           std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope) {
+                           std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope,
+                           std::string_view peer) {
   switch (message.kind) {
     case protocol::MessageKind::kRequest:
-      HandleRequest(session, message, std::move(channel), scope);
+      HandleRequest(session, message, std::move(channel), scope, peer);
       return;
     case protocol::MessageKind::kNotification:
       HandleNotification(session, message, scope);
@@ -126,6 +127,15 @@ std::shared_ptr<Subscriber> Engine::SubscriberOf(const SessionPtr& session) {
 bool Engine::AddListen(const std::shared_ptr<ListenSubscriber>& listen) {
   MutexLock lock(&listens_mu_);
   if (listens_.size() >= options_.max_listen_streams || draining()) return false;
+  const std::string& peer = listen->request()->peer();
+  if (!peer.empty()) {
+    std::size_t& from_peer = listens_by_peer_[peer];
+    if (from_peer >= options_.max_listen_streams_per_client) {
+      if (from_peer == 0) listens_by_peer_.erase(peer);
+      return false;
+    }
+    ++from_peer;
+  }
   listens_[listen.get()] = listen;
   metrics_.listen_streams.Add(1);
   return true;
@@ -133,7 +143,14 @@ bool Engine::AddListen(const std::shared_ptr<ListenSubscriber>& listen) {
 
 void Engine::RemoveListen(const ListenSubscriber* listen) {
   MutexLock lock(&listens_mu_);
-  if (listens_.erase(listen) > 0) metrics_.listen_streams.Add(-1);
+  auto it = listens_.find(listen);
+  if (it == listens_.end()) return;
+  const std::string& peer = it->second->request()->peer();
+  if (auto p = listens_by_peer_.find(peer); !peer.empty() && p != listens_by_peer_.end() && --p->second == 0) {
+    listens_by_peer_.erase(p);
+  }
+  listens_.erase(it);
+  metrics_.listen_streams.Add(-1);
 }
 
 void Engine::EndListens() {
@@ -181,7 +198,8 @@ void Engine::Fail(const std::shared_ptr<RequestState>& r, int code, std::string_
 }
 
 void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message,
-                           std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope) {
+                           std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope,
+                           std::string_view peer) {
   // A request without a session is stateless (2026-07-28) when its _meta
   // names its revision (Admit checked the rest); otherwise it is stdio's
   // before initialize, served as the session era.
@@ -260,6 +278,7 @@ void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message
     request->set_on_done([this] { metrics_.requests_inflight.Add(-1); });
   }
   if (stateless) {
+    request->set_peer(peer);
     // Closing a stateless request's stream cancels it (2026-07-28).
     channel->OnAbandoned([weak = std::weak_ptr<RequestState>(request)] {
       if (auto r = weak.lock()) r->Cancel(/*drop_response=*/true);

@@ -110,7 +110,8 @@ class Engine {
   // initialize). A request's response goes to `channel` exactly once (unless
   // the client cancels it); notifications and responses need no channel.
   void HandleMessage(const SessionPtr& session, protocol::Message message,
-                     std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope = nullptr);
+                     std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope = nullptr,
+                     std::string_view peer = {});
 
   // Sends a server-to-client request on `via` (or the session's standalone
   // channel) and calls `done` with the answer: on a worker, or, with
@@ -134,8 +135,9 @@ class Engine {
   NotificationBus& bus() { return *bus_; }
   // A session's hub subscriber, made on its first resources/subscribe.
   std::shared_ptr<Subscriber> SubscriberOf(const SessionPtr& session);
-  // Listen streams: counted against ServerOptions::max_listen_streams (false
-  // when full), and ended with their completion result by Drain().
+  // Listen streams: counted against ServerOptions::max_listen_streams and,
+  // by client address, max_listen_streams_per_client (false when either is
+  // full), and ended with their completion result by Drain().
   bool AddListen(const std::shared_ptr<ListenSubscriber>& listen);
   void RemoveListen(const ListenSubscriber* listen);
 
@@ -172,7 +174,8 @@ class Engine {
 
  private:
   void HandleRequest(const SessionPtr& session, protocol::Message& message,
-                     std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope);
+                     std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope,
+                     std::string_view peer);
   void HandleNotification(const SessionPtr& session, const protocol::Message& message,
                           const std::shared_ptr<RequestScope>& scope);
   void HandleClientResponse(const SessionPtr& session, const protocol::Message& message);
@@ -216,6 +219,9 @@ class Engine {
   Mutex listens_mu_;
   absl::flat_hash_map<const ListenSubscriber*, std::shared_ptr<ListenSubscriber>> listens_
       ABSL_GUARDED_BY(listens_mu_);
+  // Open listen streams by client address; an address leaves at zero, so the
+  // table holds at most max_listen_streams entries.
+  absl::flat_hash_map<std::string, std::size_t> listens_by_peer_ ABSL_GUARDED_BY(listens_mu_);
 
   // One context per I/O thread (at least one), each with concurrency hint 1:
   // run by exactly that thread.

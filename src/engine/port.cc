@@ -18,8 +18,8 @@ Admission Port::Admit(const protocol::Message& message, const Envelope& envelope
 Admission Port::Resolve(const Envelope& envelope) { return engine_.Resolve(envelope, id_); }
 
 void Port::Deliver(const SessionPtr& session, protocol::Message message, std::shared_ptr<Channel> channel,
-                   const std::shared_ptr<RequestScope>& scope) {
-  engine_.HandleMessage(session, std::move(message), std::move(channel), scope);
+                   const std::shared_ptr<RequestScope>& scope, std::string_view peer) {
+  engine_.HandleMessage(session, std::move(message), std::move(channel), scope, peer);
 }
 
 void Port::Close(const SessionPtr& session) { engine_.CloseSession(session); }

@@ -117,8 +117,9 @@ class Port {
   // cancels it; notifications and responses need no channel.
   // `scope`: a sessionless connection's stateless requests (stdio), so that
   // notifications/cancelled finds them; null over HTTP.
+  // `peer`: the client's address, for per-client limits (HTTP).
   void Deliver(const SessionPtr& session, protocol::Message message, std::shared_ptr<Channel> channel,
-               const std::shared_ptr<RequestScope>& scope = nullptr);
+               const std::shared_ptr<RequestScope>& scope = nullptr, std::string_view peer = {});
   // Ends the session as DELETE does. Safe to call twice.
   void Close(const SessionPtr& session);
 

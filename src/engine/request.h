@@ -46,6 +46,10 @@ class RequestState {
   const std::string& protocol_version() const;
   const json::object& client_capabilities() const;
   const json::object& client_info() const;
+  // The client's network address (a stateless HTTP request's), for
+  // per-client limits; empty otherwise.
+  const std::string& peer() const { return peer_; }
+  void set_peer(std::string_view peer) { peer_ = peer; }
   // The level at or above which it may log (2026: _meta's logLevel; nullopt:
   // not at all. Sessions: the session's level).
   std::optional<LogLevel> log_level() const;
@@ -125,6 +129,7 @@ class RequestState {
   json::object input_asked_;
   std::int64_t input_round_ = 0;
   std::string input_name_;
+  std::string peer_;
   const json::object* input_arguments_ = nullptr;
 
   const std::int64_t started_us_;

@@ -620,6 +620,22 @@ TEST_F(ListenTest, ListensPastMaxListenStreamsAreRefused) {
                        {{"notifications", {{"toolsListChanged", true}}}}));
 }
 
+TEST_F(ListenTest, ListensPastTheLimitForOneClientAddressAreRefused) {
+  Start({.max_listen_streams_per_client = 1});
+  auto first = Open(1, {{"toolsListChanged", true}});
+  HttpClient c(port_);
+  const HttpResponse second = c.Request("POST", "/mcp", ListenBody(2, {{"toolsListChanged", true}}), ListenHeaders());
+  EXPECT_EQ(second.json().at("error").at("code"), -32000) << second.body;
+  EXPECT_EQ(Metric("mcpx_listen_streams"), 1);
+  // Its place frees when it closes.
+  first->Close();
+  ASSERT_EQ(AwaitMetric("mcpx_listen_streams", 0), 0);
+  std::optional<json::value> ack;
+  auto third = Open(3, {{"toolsListChanged", true}}, "t", &ack);
+  EXPECT_TRUE(IsTagged(ack, "notifications/subscriptions/acknowledged", 3,
+                       {{"notifications", {{"toolsListChanged", true}}}}));
+}
+
 TEST_F(ListenTest, ShutdownEndsAListenStreamWithItsCompletionResult) {
   Start();
   auto by_string = Open("bye", {{"resourceSubscriptions", json::array{kUriA}}});

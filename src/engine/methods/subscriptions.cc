@@ -30,7 +30,7 @@ void Listen(Engine& e, const RequestPtr& r, json::object& params) {
 
   auto listen = std::make_shared<ListenSubscriber>(r);
   if (!e.AddListen(listen)) {
-    throw Error(ErrorCode::kServerOverloaded, "Too many listen streams; retry later");
+    throw Error(ErrorCode::kServerOverloaded, "Too many listen streams (in all, or from this address); retry later");
   }
   r->set_long_lived();
   json::object honoured;

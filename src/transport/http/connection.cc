@@ -93,6 +93,9 @@ Connection::~Connection() {
 }
 
 void Connection::Start() {
+  boost::system::error_code ec;
+  const tcp::endpoint remote = socket_.remote_endpoint(ec);
+  if (!ec) peer_ = remote.address().to_string();
   net::post(socket_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
 }
 
@@ -322,11 +325,11 @@ void Connection::Dispatch(protocol::ParseOutcome parsed, bool offloaded) {
   }
   if (offloaded) {
     auto moved = std::make_shared<protocol::Message>(std::move(message));
-    shared_->port.Post([shared = shared_, session = session_, moved, exchange] {
-      shared->port.Deliver(session, std::move(*moved), exchange);
+    shared_->port.Post([shared = shared_, session = session_, moved, exchange, peer = peer_] {
+      shared->port.Deliver(session, std::move(*moved), exchange, nullptr, peer);
     });
   } else {
-    shared_->port.Deliver(session_, std::move(message), exchange);
+    shared_->port.Deliver(session_, std::move(message), exchange, nullptr, peer_);
   }
   if (!exchange) {
     Respond(status::accepted);  // a notification or a response: nothing to wait for

@@ -110,6 +110,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool waiting_ = false;  // a request is with the engine
   bool keep_alive_ = false;
   engine::SessionPtr session_;  // of the request being served
+  std::string peer_;  // the client's address (per-client limits)
 
   // SSE state.
   std::shared_ptr<SseStream> stream_;
