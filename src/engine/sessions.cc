@@ -154,6 +154,12 @@ void Engine::ScheduleSweep() {
   sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopping()) return;
     SweepExpired();
+    // Subscribers their own removal paths missed (a stream that ended
+    // without cancelling, a session closed mid-subscribe): on a worker, as it
+    // visits every topic.
+    Post([this] {
+      if (const std::size_t n = hub_.Sweep(); n > 0) observe::Log().debug("hub sweep removed {} subscriber(s)", n);
+    });
     ScheduleSweep();
   });
 }

@@ -51,8 +51,12 @@ class FakeSubscriber final : public Subscriber {
     return true;
   }
 
+  bool alive() const override { return !dead_.load(std::memory_order_relaxed); }
+
   // Deliveries from now on fail (the stream is gone or behind).
   void Fail() { fail_.store(true, std::memory_order_relaxed); }
+  // It ends without anyone removing it (for the sweep).
+  void Die() { dead_.store(true, std::memory_order_relaxed); }
   // Calls of Deliver, failed ones included.
   std::size_t calls() const { return calls_.load(std::memory_order_relaxed); }
   std::vector<Delivery> deliveries() const {
@@ -66,6 +70,7 @@ class FakeSubscriber final : public Subscriber {
 
  private:
   std::atomic<bool> fail_{false};
+  std::atomic<bool> dead_{false};
   std::atomic<std::size_t> calls_{0};
   mutable Mutex mu_;
   std::vector<Delivery> deliveries_ ABSL_GUARDED_BY(mu_);
@@ -172,6 +177,24 @@ TEST_F(HubTest, UnsubscribeStopsThatTopicOnly) {
   EXPECT_EQ(hub_.subscribers(), 2u);
   EXPECT_EQ(hub_.DeliverResourceUpdated(kUriB), 1u);
   EXPECT_EQ(s->count(), 2u);
+}
+
+// What no removal path caught (a subscriber that ended without cancelling)
+// the periodic sweep removes; the living stay.
+TEST_F(HubTest, SweepRemovesSubscribersThatAreNoLongerAlive) {
+  auto dead = std::make_shared<FakeSubscriber>();
+  auto living = std::make_shared<FakeSubscriber>();
+  ASSERT_TRUE(hub_.SubscribeResource(dead, kUriA));
+  ASSERT_TRUE(hub_.SubscribeList(dead, ListKind::kTools));
+  ASSERT_TRUE(hub_.SubscribeResource(living, kUriA));
+  EXPECT_EQ(hub_.Sweep(), 0u);
+  dead->Die();
+  EXPECT_EQ(hub_.Sweep(), 1u);  // once, though it held two topics
+  EXPECT_EQ(hub_.subscribers(), 1u);
+  EXPECT_EQ(metrics_.subscribers.value(), 1);
+  EXPECT_EQ(hub_.DeliverResourceUpdated(kUriA), 1u);
+  EXPECT_EQ(dead->calls(), 0u);
+  EXPECT_FALSE(hub_.SubscribeResource(dead, kUriB));  // removed for good
 }
 
 TEST_F(HubTest, RemoveDropsFromEveryTopicAndIsIdempotent) {

@@ -87,9 +87,9 @@ void SubscriptionHub::UnsubscribeResource(Subscriber& s, std::string_view uri) {
   }
 }
 
-void SubscriptionHub::Remove(Subscriber& s) {
+bool SubscriptionHub::Remove(Subscriber& s) {
   MutexLock own(&s.topics_mu_);
-  if (s.removed_) return;
+  if (s.removed_) return false;
   s.removed_ = true;
   for (const std::string& topic : s.topics_) Drop(s, topic);
   if (!s.topics_.empty()) {
@@ -97,6 +97,25 @@ void SubscriptionHub::Remove(Subscriber& s) {
     metrics_.subscribers.Add(-1);
   }
   s.topics_.clear();
+  return true;
+}
+
+std::size_t SubscriptionHub::Sweep() {
+  std::size_t removed = 0;
+  for (Shard& shard : shards_) {
+    // One shard at a time, so the copy stays a shard's size.
+    std::vector<std::shared_ptr<Subscriber>> seen;
+    {
+      MutexLock lock(&shard.mu);
+      for (const auto& [topic, subscribers] : shard.topics) {
+        seen.insert(seen.end(), subscribers.begin(), subscribers.end());
+      }
+    }
+    for (const auto& s : seen) {
+      if (!s->alive() && Remove(*s)) ++removed;
+    }
+  }
+  return removed;
 }
 
 std::size_t SubscriptionHub::DeliverResourceUpdated(std::string_view uri) {
@@ -127,11 +146,11 @@ std::size_t SubscriptionHub::Deliver(std::string_view topic, std::string_view me
     }
     if (s->Deliver(method, params, text)) {
       ++delivered;
+      metrics_.notifications_delivered.Add();
     } else {
       failed.push_back(s.get());
     }
   }
-  metrics_.notifications_delivered.Add(delivered);
   for (Subscriber* s : failed) {
     metrics_.notifications_dropped.Add();
     Remove(*s);

@@ -58,6 +58,9 @@ class Subscriber {
   // non-blocking. False: the subscriber is gone or fell behind, and the hub
   // forgets it.
   virtual bool Deliver(std::string_view method, const json::object& params, const std::string& text) = 0;
+  // False once it can receive nothing more (its session closed, its request
+  // ended): the periodic sweep removes what its removal paths missed.
+  virtual bool alive() const = 0;
 
   const ClientIdentity& identity() const { return identity_; }
 
@@ -80,12 +83,18 @@ class SubscriptionHub {
   bool SubscribeResource(const std::shared_ptr<Subscriber>& s, std::string_view uri);
   bool SubscribeList(const std::shared_ptr<Subscriber>& s, ListKind kind);
   void UnsubscribeResource(Subscriber& s, std::string_view uri);
-  // Drops `s` from every topic; it receives nothing more. Idempotent.
-  void Remove(Subscriber& s);
+  // Drops `s` from every topic: no delivery that starts afterwards reaches
+  // it. Idempotent: true for the call that removed it.
+  bool Remove(Subscriber& s);
 
   // Delivers to the topic's subscribers; returns how many took it.
   std::size_t DeliverResourceUpdated(std::string_view uri);
   std::size_t DeliverListChanged(ListKind kind);
+
+  // Removes subscribers that are no longer alive(); returns how many. Run
+  // periodically, on a worker: it visits every topic (copying each list under
+  // its shard's lock, asking alive() with no lock held).
+  std::size_t Sweep();
 
   std::size_t subscribers() const { return subscribers_.load(std::memory_order_relaxed); }
 

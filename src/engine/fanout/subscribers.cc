@@ -15,6 +15,11 @@ bool SessionSubscriber::Deliver(std::string_view, const json::object&, const std
   return true;
 }
 
+bool SessionSubscriber::alive() const {
+  SessionPtr session = session_.lock();
+  return session && session->state() != SessionState::kClosed;
+}
+
 ListenSubscriber::ListenSubscriber(const std::shared_ptr<RequestState>& request)
     : Subscriber(ClientIdentity{std::string(), request->client_info()}), request_(request), id_(request->id()) {}
 

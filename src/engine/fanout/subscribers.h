@@ -18,6 +18,7 @@ class SessionSubscriber final : public Subscriber {
  public:
   explicit SessionSubscriber(const SessionPtr& session);
   bool Deliver(std::string_view method, const json::object& params, const std::string& text) override;
+  bool alive() const override;
 
  private:
   const std::weak_ptr<Session> session_;
@@ -33,6 +34,7 @@ class ListenSubscriber final : public Subscriber {
  public:
   explicit ListenSubscriber(const std::shared_ptr<RequestState>& request);
   bool Deliver(std::string_view method, const json::object& params, const std::string& text) override;
+  bool alive() const override { return !request_->done() && !request_->cancelled(); }
   // `params` with the subscription id added to its _meta.
   json::object Tagged(json::object params) const;
   const std::shared_ptr<RequestState>& request() const { return request_; }

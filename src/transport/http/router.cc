@@ -1,6 +1,7 @@
 #include "transport/http/router.h"
 
 #include "mcpx/error.h"
+#include "transport/http/wire.h"
 
 namespace mcpx::transport::http {
 namespace {
@@ -18,8 +19,7 @@ engine::Envelope EnvelopeOf(const RequestHeaders& h) {
 
 std::string SessionHeader(std::string_view id) {
   std::string line;
-  line.reserve(kSessionHeader.size() + id.size() + 4);
-  line.append(kSessionHeader).append(": ").append(id).append("\r\n");
+  wire::AppendSessionHeader(line, id);
   return line;
 }
 
