@@ -224,7 +224,7 @@ void Shutdown() {
 // was queued before this call (barrier), and no request is in flight and no
 // pool task is queued or running.
 bool EngineIdle() {
-  mcpx::engine::Engine& engine = g_harness->mcpx::engine::ServerAccess::EngineOf(server);
+  mcpx::engine::Engine& engine = mcpx::engine::ServerAccess::EngineOf(g_harness->server);
   std::promise<void> ran;
   std::future<void> done = ran.get_future();
   boost::asio::post(engine.io(), [&ran] { ran.set_value(); });
@@ -359,7 +359,7 @@ std::string Post(std::string_view extra_headers, std::string_view body) {
 // when the server is at its session cap).
 void EnsureSession() {
   Harness& h = *g_harness;
-  if (!h.sid.empty() && h.mcpx::engine::ServerAccess::EngineOf(server).FindSession(h.sid)) return;
+  if (!h.sid.empty() && mcpx::engine::ServerAccess::EngineOf(h.server).FindSession(h.sid)) return;
   h.sid.clear();
   const std::string init = Post(
       "", R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",)"
@@ -416,7 +416,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Only a stream of the harness session may stay open (a GET, or one
     // resumed with Last-Event-ID, while more requests wait behind it).
     if (!uses_session) Hang(input, client.response(), "connection neither answered nor closed in 3 s");
-    if (auto s = h.mcpx::engine::ServerAccess::EngineOf(server).FindSession(h.sid)) h.mcpx::engine::ServerAccess::EngineOf(server).CloseSession(s);
+    mcpx::engine::Engine& engine = mcpx::engine::ServerAccess::EngineOf(h.server);
+    if (auto s = engine.FindSession(h.sid)) engine.CloseSession(s);
     if (!client.Run(2s)) Hang(input, client.response(), "connection still open 2 s after its session closed");
   }
   const std::string& r = client.response();
