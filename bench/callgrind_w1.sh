@@ -7,7 +7,9 @@
 #
 # Usage: bench/callgrind_w1.sh <build dir>...   (each with apps/mcpx-bench-server)
 # Env:   SHORT=4 LONG=12 (seconds), SERVER_ARGS (extra server flags),
-#        STATELESS=1 (the call as a stateless 2026-07-28 request, no session)
+#        STATELESS=1 (the call as a stateless 2026-07-28 request, no session),
+#        METHOD / PARAMS (another session request instead of the echo call,
+#        e.g. METHOD=tools/list PARAMS='{}')
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -31,7 +33,7 @@ one() {
   else
     make_sessions "http://127.0.0.1:$port/mcp" 8 "$out.sessions"
     "$WRK" -t1 -c8 -d"${secs}s" -s bench/wrk/mcp_call.lua "http://127.0.0.1:$port/mcp" -- "$out.sessions" \
-      "$echo_params" >"$out.wrk" 2>&1 || true
+      "${PARAMS:-$echo_params}" "${METHOD:-tools/call}" >"$out.wrk" 2>&1 || true
   fi
   kill -INT "$pid"; wait "$pid" 2>/dev/null || true
   local instr requests

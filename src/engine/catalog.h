@@ -6,7 +6,9 @@
 // reads are per request.
 #pragma once
 
+#include <array>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +20,28 @@
 
 namespace mcpx::engine {
 
+// The first page of each list, serialized once per snapshot (on first use):
+// a list request then copies text instead of building and serializing the
+// tree. A copy (the next snapshot) starts empty.
+class ListPageCache {
+ public:
+  enum Kind : std::size_t { kTools, kResources, kTemplates, kPrompts, kKinds };
+  ListPageCache() = default;
+  ListPageCache(const ListPageCache&) {}
+  ListPageCache& operator=(const ListPageCache&) { return *this; }
+
+  // The page's JSON text, made by `make` the first time.
+  template <typename Make>
+  const std::string& Get(Kind kind, Make make) const {
+    std::call_once(once_[kind], [&] { text_[kind] = make(); });
+    return text_[kind];
+  }
+
+ private:
+  mutable std::array<std::once_flag, kKinds> once_;
+  mutable std::array<std::string, kKinds> text_;
+};
+
 struct CatalogSnapshot {
   // Ordered maps: pagination walks them in a stable order.
   std::map<std::string, std::shared_ptr<const Tool>, std::less<>> tools;
@@ -25,6 +49,7 @@ struct CatalogSnapshot {
   std::vector<std::shared_ptr<const ResourceTemplate>> templates;
   std::map<std::string, std::shared_ptr<const Prompt>, std::less<>> prompts;
   std::shared_ptr<const CompletionHandler> completion;
+  ListPageCache first_pages;
 };
 
 // Matches `uri` against an RFC 6570 level-1 template; fills `vars` on success.

@@ -189,6 +189,13 @@ void Engine::Reply(const std::shared_ptr<RequestState>& r, json::value result) {
   }
 }
 
+void Engine::ReplyListText(const std::shared_ptr<RequestState>& r, std::string_view page) {
+  if (r->CompleteWithResultText(page, r->stateless() ? std::string_view(list_members_) : std::string_view())) {
+    metrics_.CountRequest(observe::MethodIdOf(r->method()), observe::Outcome::kOk);
+    metrics_.request_latency.Observe(r->ElapsedUs());
+  }
+}
+
 void Engine::Fail(const std::shared_ptr<RequestState>& r, int code, std::string_view message,
                   const json::value& data) {
   if (r->CompleteWithError(code, message, data)) {

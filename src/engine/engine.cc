@@ -75,6 +75,9 @@ Engine::Engine(Server& server, ServerOptions options)
   EnableDeadlockDetection();
   server_info_member_ = "\"_meta\":" + json::serialize(json::object{{protocol::meta::kServerInfo, ServerInfo()}});
   complete_members_ = "\"resultType\":\"complete\"," + server_info_member_;
+  list_members_ = "\"ttlMs\":" + std::to_string(options_.cache_ttl.count()) + ",\"cacheScope\":\"" +
+                  (options_.cache_public ? "public" : "private") + "\"," +
+                  (options_.result_server_info ? complete_members_ : std::string("\"resultType\":\"complete\""));
 }
 
 boost::asio::io_context& Engine::NextIo() {

@@ -169,6 +169,10 @@ class Engine {
   void Reply(const std::shared_ptr<RequestState>& r, json::value result);
   void Fail(const std::shared_ptr<RequestState>& r, int code, std::string_view message,
             const json::value& data = nullptr);
+  // Completes `r` with a list page already serialized (a catalog snapshot's
+  // first page), adding a stateless request's caching hints, resultType and
+  // serverInfo as Reply does.
+  void ReplyListText(const std::shared_ptr<RequestState>& r, std::string_view page);
   // Cancels `r` and answers -32001 (tool timeout or watchdog).
   void TimeOut(const std::shared_ptr<RequestState>& r);
 
@@ -209,6 +213,7 @@ class Engine {
   // serverInfo _meta, and that with "resultType":"complete" before it.
   std::string server_info_member_;
   std::string complete_members_;
+  std::string list_members_;  // the caching hints, then complete_members_ (or resultType alone)
   observe::Metrics metrics_;
   ByteBudget buffer_budget_;
   std::size_t workers_per_session_ = 1; // set by Start()

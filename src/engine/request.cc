@@ -114,6 +114,11 @@ bool RequestState::CompleteWithResult(const json::value& result, std::string_vie
   return Finish(protocol::SerializeResult(id_, result, extra_members));
 }
 
+bool RequestState::CompleteWithResultText(std::string_view result, std::string_view extra_members) {
+  if (done()) return false;
+  return Finish(protocol::SerializeResultText(id_, result, extra_members));
+}
+
 bool RequestState::CompleteWithError(int code, std::string_view message, const json::value& data) {
   if (done()) return false;
   return Finish(protocol::SerializeError(id_, code, message, data));

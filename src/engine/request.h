@@ -85,6 +85,8 @@ class RequestState {
   }
   // Sends the final result or error. Only the first completion counts.
   bool CompleteWithResult(const json::value& result, std::string_view extra_members = {});
+  // The same with the result already serialized.
+  bool CompleteWithResultText(std::string_view result, std::string_view extra_members = {});
   bool CompleteWithError(int code, std::string_view message, const json::value& data = nullptr);
 
   // Multi-round input of a stateless request (Context::Ask): the answers

@@ -168,6 +168,20 @@ std::string SerializeResult(const json::value& id, const json::value& result, st
   return out;
 }
 
+std::string SerializeResultText(const json::value& id, std::string_view result, std::string_view extra_members) {
+  std::string out = Envelope();
+  AppendMember(out, "id", id);
+  out.reserve(out.size() + result.size() + extra_members.size() + 16);
+  out.append(",\"result\":").append(result);
+  if (!extra_members.empty() && result.size() >= 2 && result.back() == '}') {
+    out.pop_back();
+    if (result != "{}") out.push_back(',');
+    out.append(extra_members).push_back('}');
+  }
+  out.push_back('}');
+  return out;
+}
+
 std::string SerializeError(const json::value& id, int code, std::string_view message,
                            const json::value& data) {
   std::string out = Envelope();

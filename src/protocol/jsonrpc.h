@@ -72,6 +72,8 @@ std::string IdKey(const json::value& id);
 // `extra_members` ("\"key\":value,..." text) are written into an object
 // result after its own members: fixed fields added without touching the tree.
 std::string SerializeResult(const json::value& id, const json::value& result, std::string_view extra_members = {});
+// The same for a result already serialized (a JSON object's text).
+std::string SerializeResultText(const json::value& id, std::string_view result, std::string_view extra_members = {});
 std::string SerializeError(const json::value& id, int code, std::string_view message,
                            const json::value& data = nullptr);
 std::string SerializeNotification(std::string_view method, const json::object& params);

@@ -103,6 +103,40 @@ TEST_F(EngineTest, CallsToolAndReportsErrors) {
   EXPECT_EQ(ErrorCodeOf(Call(s, "no/such/method")), ErrorCode::kMethodNotFound);
 }
 
+// The first page of a list is serialized once per catalog change: a change
+// shows in the next list, and a stateless list still gets its own members.
+TEST_F(EngineTest, ListFirstPageFollowsCatalogChanges) {
+  auto s = NewSession();
+  auto names = [](const json::value& r) {
+    std::vector<std::string> out;
+    for (const auto& t : r.at("result").at("tools").as_array()) out.emplace_back(t.at("name").as_string());
+    return out;
+  };
+  const auto before = names(Call(s, "tools/list"));
+  EXPECT_EQ(names(Call(s, "tools/list")), before);  // the cached page, the same
+  server_->AddTool({.name = "zz_added",
+                    .description = "added",
+                    .execution = Execution::kInline,
+                    .handler = [](Context&, const json::object&) { return ToolResult::Text("x"); }});
+  const auto after = names(Call(s, "tools/list"));
+  ASSERT_EQ(after.size(), before.size() + 1);
+  EXPECT_EQ(after.back(), "zz_added");
+  const json::value session_list = Call(s, "tools/list");
+  EXPECT_FALSE(session_list.at("result").as_object().contains("resultType"));
+  EXPECT_FALSE(session_list.at("result").as_object().contains("ttlMs"));
+
+  const json::value stateless = Call(
+      nullptr, "tools/list",
+      {{"_meta", {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+                  {"io.modelcontextprotocol/clientCapabilities", json::object()}}}});
+  const json::object& result = stateless.at("result").as_object();
+  EXPECT_EQ(result.at("resultType"), "complete");
+  EXPECT_EQ(result.at("ttlMs"), 0);
+  EXPECT_EQ(result.at("cacheScope"), "private");
+  EXPECT_TRUE(result.at("_meta").as_object().contains("io.modelcontextprotocol/serverInfo"));
+  EXPECT_EQ(result.at("tools").as_array().size(), after.size());
+}
+
 TEST_F(EngineTest, ThrowingHandlerFailsOnlyItsRequest) {
   auto s = NewSession();
   EXPECT_EQ(ErrorCodeOf(Call(s, "tools/call", {{"name", "throws"}})), ErrorCode::kInternalError);

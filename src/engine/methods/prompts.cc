@@ -1,6 +1,7 @@
 #include "engine/methods/methods.h"
 
 #include "engine/engine.h"
+#include "engine/methods/list.h"
 #include "engine/methods/params.h"
 #include "mcpx/error.h"
 
@@ -8,10 +9,8 @@ namespace mcpx::engine::methods {
 
 void ListPrompts(Engine& e, const RequestPtr& r, json::object& params) {
   auto snapshot = e.catalog().Get();
-  json::object page = Page(snapshot->prompts, ParseCursor(params), e.options().page_size, "prompts",
-                           [](const auto& kv) { return kv.second->ToJson(); });
-  AddCacheHints(e, *r, page);
-  e.Reply(r, std::move(page));
+  ReplyList(e, r, params, *snapshot, snapshot->prompts, ListPageCache::kPrompts, "prompts",
+            [](const auto& kv) { return kv.second->ToJson(); });
 }
 
 void GetPrompt(Engine& e, const RequestPtr& r, json::object& params) {

@@ -2,6 +2,7 @@
 
 #include "engine/arguments.h"
 #include "engine/engine.h"
+#include "engine/methods/list.h"
 #include "engine/methods/params.h"
 #include "mcpx/error.h"
 
@@ -9,18 +10,14 @@ namespace mcpx::engine::methods {
 
 void ListResources(Engine& e, const RequestPtr& r, json::object& params) {
   auto snapshot = e.catalog().Get();
-  json::object page = Page(snapshot->resources, ParseCursor(params), e.options().page_size, "resources",
-                           [](const auto& kv) { return kv.second->ToJson(); });
-  AddCacheHints(e, *r, page);
-  e.Reply(r, std::move(page));
+  ReplyList(e, r, params, *snapshot, snapshot->resources, ListPageCache::kResources, "resources",
+            [](const auto& kv) { return kv.second->ToJson(); });
 }
 
 void ListResourceTemplates(Engine& e, const RequestPtr& r, json::object& params) {
   auto snapshot = e.catalog().Get();
-  json::object page = Page(snapshot->templates, ParseCursor(params), e.options().page_size, "resourceTemplates",
-                           [](const auto& t) { return t->ToJson(); });
-  AddCacheHints(e, *r, page);
-  e.Reply(r, std::move(page));
+  ReplyList(e, r, params, *snapshot, snapshot->templates, ListPageCache::kTemplates, "resourceTemplates",
+            [](const auto& t) { return t->ToJson(); });
 }
 
 void ReadResource(Engine& e, const RequestPtr& r, json::object& params) {

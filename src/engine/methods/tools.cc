@@ -4,6 +4,7 @@
 
 #include "engine/arguments.h"
 #include "engine/engine.h"
+#include "engine/methods/list.h"
 #include "engine/methods/params.h"
 #include "mcpx/error.h"
 
@@ -20,10 +21,8 @@ std::optional<json::object> MissingCapabilities(const Tool& tool, const json::ob
 
 void ListTools(Engine& e, const RequestPtr& r, json::object& params) {
   auto snapshot = e.catalog().Get();
-  json::object page = Page(snapshot->tools, ParseCursor(params), e.options().page_size, "tools",
-                           [](const auto& kv) { return kv.second->ToJson(); });
-  AddCacheHints(e, *r, page);
-  e.Reply(r, std::move(page));
+  ReplyList(e, r, params, *snapshot, snapshot->tools, ListPageCache::kTools, "tools",
+            [](const auto& kv) { return kv.second->ToJson(); });
 }
 
 void CallTool(Engine& e, const RequestPtr& r, json::object& params) {
