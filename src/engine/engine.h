@@ -242,6 +242,7 @@ class Engine {
   std::vector<WorkGuard> io_work_;
   std::unique_ptr<WorkGuard> pool_work_;
   boost::asio::steady_timer sweep_timer_;
+  std::int64_t last_hub_sweep_ms_ = 0;  // touched only by the sweep timer's handler
   boost::asio::steady_timer watchdog_timer_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};

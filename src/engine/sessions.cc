@@ -157,9 +157,13 @@ void Engine::ScheduleSweep() {
     // Subscribers their own removal paths missed (a stream that ended
     // without cancelling, a session closed mid-subscribe): on a worker, as it
     // visits every topic.
-    Post([this] {
-      if (const std::size_t n = hub_.Sweep(); n > 0) observe::Log().debug("hub sweep removed {} subscriber(s)", n);
-    });
+    // At most once a second, and only when there is anything to sweep.
+    if (hub_.subscribers() > 0 && NowMs() - last_hub_sweep_ms_ >= 1000) {
+      last_hub_sweep_ms_ = NowMs();
+      Post([this] {
+        if (const std::size_t n = hub_.Sweep(); n > 0) observe::Log().debug("hub sweep removed {} subscriber(s)", n);
+      });
+    }
     ScheduleSweep();
   });
 }
