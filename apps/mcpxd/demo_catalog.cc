@@ -120,19 +120,26 @@ void Register(Server& server) {
   server.AddTool({
       .name = "sessions",
       .title = "List sessions",
-      .description = "Lists the server's sessions (a handler calling back into the server).",
-      .input_schema = json::object{{"type", "object"}},
+      .description = "Lists the server's sessions, 100 at a time (a handler calling back into the server).",
+      .input_schema = json::parse(R"({"type":"object","properties":{"cursor":{"type":"string",
+          "description":"nextCursor of the previous page"}}})").as_object(),
       .annotations = json::object{{"readOnlyHint", true}},
-      .handler = [](Context& ctx, const json::object&) {
+      .handler = [](Context& ctx, const json::object& args) {
+        std::string_view cursor;
+        if (const auto* c = args.if_contains("cursor"); c && c->is_string()) cursor = c->get_string();
+        const SessionPage page = ctx.server().ListSessions(cursor);
         json::array list;
-        for (const auto& s : ctx.server().ListSessions()) {
+        for (const auto& s : page.sessions) {
           list.push_back(json::object{{"client", s.client_name},
                                       {"protocolVersion", s.protocol_version},
                                       {"you", s.id == ctx.session_id()},
                                       {"idleMs", s.idle.count()}});
         }
-        ToolResult r = ToolResult::Text(std::to_string(list.size()) + " session(s)");
-        r.structured_content = json::object{{"sessions", std::move(list)}};
+        ToolResult r = ToolResult::Text(std::to_string(list.size()) + " session(s) of " +
+                                        std::to_string(ctx.server().session_count()));
+        json::object out{{"sessions", std::move(list)}};
+        if (!page.next_cursor.empty()) out["nextCursor"] = page.next_cursor;
+        r.structured_content = std::move(out);
         return r;
       },
   });

@@ -141,6 +141,13 @@ struct SessionInfo {
   std::chrono::milliseconds idle{0};
 };
 
+// One page of ListSessions().
+struct SessionPage {
+  std::vector<SessionInfo> sessions;
+  // Where the next page starts; empty after the last.
+  std::string next_cursor;
+};
+
 class Server {
  public:
   explicit Server(ServerOptions options = {});
@@ -174,7 +181,11 @@ class Server {
   void Run();
 
   std::size_t session_count() const;
-  std::vector<SessionInfo> ListSessions() const;
+  // The sessions a page at a time: at most `limit` from `cursor` (empty for
+  // the first page; an unknown cursor gives an empty page). A listing never
+  // copies every session at once, whatever their number; sessions created or
+  // closed meanwhile may or may not appear, none appears twice.
+  SessionPage ListSessions(std::string_view cursor = {}, std::size_t limit = 100) const;
   // Sends a notification to one session's standalone stream. False if the
   // session does not exist.
   bool Notify(std::string_view session_id, std::string_view method, json::object params);

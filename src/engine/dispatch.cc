@@ -111,10 +111,11 @@ bool Engine::NotifySession(const SessionPtr& session, std::string_view method,
 
 void Engine::NotifyAll(std::string_view method, const json::object& params) {
   const std::string message = protocol::SerializeNotification(method, params);
-  for (const SessionPtr& s : sessions_.Snapshot()) {
-    if (s->state() != SessionState::kReady) continue;
+  sessions_.ForEach([&message](const SessionPtr& s) {
+    if (s->state() != SessionState::kReady) return true;
     if (Channel* channel = s->standalone()) channel->Send(message, false);
-  }
+    return true;
+  });
   if (auto kind = ListKindOf(method)) bus_->PublishListChanged(*kind);
 }
 
@@ -257,6 +258,8 @@ void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message
   auto request = std::make_shared<RequestState>(this, session, message.id, message.method,
                                                 std::move(meta), channel, stateless);
   request->set_charge(std::move(charge));
+  // In the registry the watchdog and the drain walk, until it completes.
+  inflight_.Add(*request);
   if (session) {
     if (!session->RegisterRequest(request->id_key(), request, options_.max_inflight_per_session)) {
       metrics_.CountRequest(entry->id, observe::Outcome::kError);

@@ -67,6 +67,7 @@ Engine::Engine(Server& server, ServerOptions options)
               options_.request_state_audience.empty() ? options_.name : options_.request_state_audience),
       buffer_budget_(options_.max_buffered_bytes),
       sessions_(options_.max_sessions),
+      expiry_(SweepInterval(options_), std::max(options_.session_idle_timeout, options_.init_timeout)),
       hub_(metrics_, options_.notify_filter),
       bus_(std::make_unique<LocalBus>(hub_, [this](std::function<void()> deliver) { Post(std::move(deliver)); })),
       ios_(IoContexts(options_.io_threads)),
@@ -129,7 +130,10 @@ void Engine::Start() {
 
 void Engine::Stop() {
   if (stopping_.exchange(true)) return;
-  for (const SessionPtr& s : sessions_.RemoveIf([](const Session&) { return true; })) Finalize(s);
+  sessions_.ForEach([this](const SessionPtr& s) {
+    CloseSession(s);
+    return true;
+  });
   io_work_.clear();
   pool_work_.reset();
   for (auto& io : ios_) io->stop();
@@ -145,9 +149,10 @@ void Engine::Drain(std::chrono::milliseconds drain) {
   observe::Log().info("shutting down: draining {} request(s) for up to {} ms",
                       metrics_.requests_inflight.value(), drain.count());
   // Clients reconnect their standalone streams elsewhere (or find us gone).
-  for (const SessionPtr& s : sessions_.Snapshot()) {
+  sessions_.ForEach([](const SessionPtr& s) {
     if (Channel* standalone = s->standalone()) standalone->Disconnect();
-  }
+    return true;
+  });
   // The drain waits in real time (it is the process's last act, not a test's
   // clock): polled, since requests end on many threads.
   const auto deadline = std::chrono::steady_clock::now() + drain;
@@ -155,15 +160,13 @@ void Engine::Drain(std::chrono::milliseconds drain) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   std::size_t answered = 0;
-  for (const SessionPtr& s : sessions_.Snapshot()) {
-    for (const auto& r : s->SnapshotRequests()) {
-      if (r->CompleteWithError(ErrorCode::kServerOverloaded, "Server shutting down")) {
-        ++answered;
-        metrics_.CountRequest(observe::MethodIdOf(r->method()), observe::Outcome::kError);
-      }
-      r->Cancel(/*drop_response=*/false);
+  inflight_.ForEach([&](const std::shared_ptr<RequestState>& r) {
+    if (r->CompleteWithError(ErrorCode::kServerOverloaded, "Server shutting down")) {
+      ++answered;
+      metrics_.CountRequest(observe::MethodIdOf(r->method()), observe::Outcome::kError);
     }
-  }
+    r->Cancel(/*drop_response=*/false);
+  });
   // Let every I/O thread run what was posted so far (the last answers are
   // handed to the sockets) before Stop() ends them. A few rounds: writing an
   // answer can post a further step (a stream's final chunk).

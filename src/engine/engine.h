@@ -38,9 +38,11 @@
 #include "common/sealer.h"
 #include "engine/catalog.h"
 #include "engine/channel.h"
+#include "engine/expiry_wheel.h"
 #include "engine/fanout/bus.h"
 #include "engine/fanout/hub.h"
 #include "engine/fanout/subscribers.h"
+#include "engine/inflight.h"
 #include "engine/port.h"
 #include "engine/request.h"
 #include "engine/session.h"
@@ -99,11 +101,22 @@ class Engine {
   // Removes and closes: cancels its requests, fails pending client requests,
   // closes its transport state. Safe to call twice.
   void CloseSession(const SessionPtr& session);
-  // Closes sessions idle past their timeout. Run periodically; public for tests.
+  // Closes sessions idle past their timeout (or never initialized in time):
+  // those the expiry wheel has come due, not a walk of every session. The
+  // timer runs it in bounded steps (ContinueSweep); this runs it whole, for
+  // tests. Returns how many it closed.
   std::size_t SweepExpired();
+  // When `session` expires, as things stand: its init deadline while it
+  // initializes, else its idle deadline.
+  std::int64_t ExpiryDeadline(const Session& session) const;
   // Reports (and with watchdog_cancels, cancels) requests running past the
-  // watchdog deadline; returns how many it found. Run periodically.
+  // watchdog deadline at steady-clock microsecond `now_us` (default: now);
+  // returns how many it found. Looks only at requests in flight.
   std::size_t CheckOverdue();
+  std::size_t CheckOverdue(std::int64_t now_us);
+  // The requests running now (watchdog, drain).
+  InflightRequests& inflight() { return inflight_; }
+  const ExpiryWheel& expiry() const { return expiry_; }
 
   // --- Messages -------------------------------------------------------------
   // Handles one message of `session` (which may be null only for stdio before
@@ -192,6 +205,20 @@ class Engine {
   void PostForSession(const SessionPtr& session, std::function<void()> task);
   void RunAdmitted(const SessionPtr& session, std::function<void()> task);
 
+  // The expiry sweep's period, which is also the expiry wheel's tick.
+  static std::chrono::milliseconds SweepInterval(const ServerOptions& options);
+  // When the expiry wheel should look at `session`: its deadline, or sooner
+  // while it initializes (it may become ready and idle out first).
+  std::int64_t NextExpiryLook(const Session& session) const;
+  // One bounded step of the expiry sweep at `now`: looks at up to `budget`
+  // sessions, counting those it closes in `expired`; true when done.
+  bool SweepStep(std::int64_t now, std::size_t budget, std::size_t* expired);
+  // The timer's sweep: steps of kSweepSlice on the I/O thread until done.
+  void ContinueSweep(std::int64_t now, std::size_t expired);
+  void AfterSweep(std::size_t expired);
+  // Sessions one sweep step looks at: each is a few loads, and those that
+  // expire are closed (well under a millisecond for the step).
+  static constexpr std::size_t kSweepSlice = 256;
   void ScheduleSweep();
   void ScheduleWatchdog();
   // Closes a session already removed from the directory.
@@ -218,6 +245,8 @@ class Engine {
   ByteBudget buffer_budget_;
   std::size_t workers_per_session_ = 1; // set by Start()
   SessionDirectory sessions_;
+  ExpiryWheel expiry_;
+  InflightRequests inflight_;
   Catalog catalog_;
   SubscriptionHub hub_;
   std::unique_ptr<NotificationBus> bus_;
@@ -242,7 +271,7 @@ class Engine {
   std::vector<WorkGuard> io_work_;
   std::unique_ptr<WorkGuard> pool_work_;
   boost::asio::steady_timer sweep_timer_;
-  std::int64_t last_hub_sweep_ms_ = 0;  // touched only by the sweep timer's handler
+  std::int64_t last_hub_sweep_ms_ = 0;  // touched only by the timer's sweep (I/O thread)
   boost::asio::steady_timer watchdog_timer_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <utility>
 
+#include "engine/inflight.h"
 #include "protocol/jsonrpc.h"
 #include "protocol/meta.h"
 
@@ -82,8 +83,17 @@ void RequestState::Cancel(bool drop_response) {
   for (auto& fn : callbacks) fn();
   if (drop_response && !done_.exchange(true, std::memory_order_acq_rel)) {
     if (channel_) channel_->Finish();
-    if (on_done_) on_done_();
+    Done();
   }
+}
+
+RequestState::~RequestState() {
+  if (inflight_ != nullptr) inflight_->Remove(*this);
+}
+
+void RequestState::Done() {
+  if (inflight_ != nullptr) inflight_->Remove(*this);
+  if (on_done_) on_done_();
 }
 
 void RequestState::OnCancel(std::function<void()> fn) {
@@ -105,7 +115,7 @@ void RequestState::SendRelated(std::string message) {
 bool RequestState::Finish(std::string response) {
   if (done_.exchange(true, std::memory_order_acq_rel)) return false;
   if (channel_) channel_->Send(std::move(response), /*final=*/true);
-  if (on_done_) on_done_();
+  Done();
   return true;
 }
 

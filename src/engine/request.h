@@ -16,6 +16,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "common/byte_budget.h"
+#include "common/intrusive_list.h"
 #include "common/mutex.h"
 #include "engine/channel.h"
 #include "engine/session.h"
@@ -25,11 +26,17 @@
 namespace mcpx::engine {
 
 class Engine;
+class InflightRequests;
 
-class RequestState {
+// Privately a list node: the in-flight registry (inflight.h) links it while
+// it runs.
+class RequestState : public std::enable_shared_from_this<RequestState>, private ListNode {
  public:
   RequestState(Engine* engine, SessionPtr session, json::value id, std::string method,
                json::object meta, std::shared_ptr<Channel> channel, bool stateless = false);
+  ~RequestState();
+  RequestState(const RequestState&) = delete;
+  RequestState& operator=(const RequestState&) = delete;
 
   Engine& engine() const { return *engine_; }
   // Null for in-process calls that have no session.
@@ -112,7 +119,11 @@ class RequestState {
   void set_on_done(std::function<void()> fn) { on_done_ = std::move(fn); }
 
  private:
+  friend class InflightRequests;
+
   bool Finish(std::string response);
+  // Leaves the in-flight registry, then on_done_.
+  void Done();
 
   Engine* const engine_;
   const SessionPtr session_;
@@ -141,6 +152,8 @@ class RequestState {
   std::atomic<bool> done_{false};
   Mutex mu_;
   std::vector<std::function<void()>> on_cancel_ ABSL_GUARDED_BY(mu_);
+  // Set once by InflightRequests::Add, before other threads see the request.
+  InflightRequests* inflight_ = nullptr;
 };
 
 }  // namespace mcpx::engine

@@ -104,10 +104,10 @@ void Server::Run() {
 
 std::size_t Server::session_count() const { return engine_->sessions().size(); }
 
-std::vector<SessionInfo> Server::ListSessions() const {
-  std::vector<SessionInfo> out;
+SessionPage Server::ListSessions(std::string_view cursor, std::size_t limit) const {
+  SessionPage page;
   const std::int64_t now = engine_->NowMs();
-  for (const auto& s : engine_->sessions().Snapshot()) {
+  for (const auto& s : engine_->sessions().Page(cursor, limit, &page.next_cursor)) {
     SessionInfo info;
     info.id = s->id();
     if (const auto* name = s->init().client_info.if_contains("name"); name && name->is_string()) {
@@ -116,9 +116,9 @@ std::vector<SessionInfo> Server::ListSessions() const {
     info.protocol_version = s->init().protocol_version;
     info.initialized = s->state() == engine::SessionState::kReady;
     info.idle = std::chrono::milliseconds(now - s->last_active_ms());
-    out.push_back(std::move(info));
+    page.sessions.push_back(std::move(info));
   }
-  return out;
+  return page;
 }
 
 bool Server::Notify(std::string_view session_id, std::string_view method, json::object params) {

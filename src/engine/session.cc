@@ -60,14 +60,6 @@ std::size_t Session::inflight() const {
   return inflight_.size();
 }
 
-std::vector<std::shared_ptr<RequestState>> Session::SnapshotRequests() const {
-  std::vector<std::shared_ptr<RequestState>> out;
-  ReaderMutexLock lock(&requests_mu_);
-  out.reserve(inflight_.size());
-  for (const auto& [key, request] : inflight_) out.push_back(request);
-  return out;
-}
-
 void Session::AddPendingClientRequest(std::int64_t id, ClientCallback callback) {
   MutexLock lock(&requests_mu_);
   pending_client_.emplace(id, std::move(callback));

@@ -18,6 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "common/intrusive_list.h"
 #include "common/mutex.h"
 #include "engine/channel.h"
 #include "mcpx/context.h"
@@ -25,6 +26,7 @@
 
 namespace mcpx::engine {
 
+class ExpiryWheel;
 class RequestState;
 class Subscriber;
 
@@ -37,7 +39,8 @@ struct ClientInit {
 
 enum class SessionState : std::uint8_t { kInitializing, kReady, kClosed };
 
-class Session {
+// Privately a list node: the expiry wheel (expiry_wheel.h) links it.
+class Session : private ListNode {
  public:
   Session(std::string id, ClientInit init, std::int64_t now_ms);
   ~Session();
@@ -81,8 +84,6 @@ class Session {
   void UnregisterRequest(const std::string& id_key, const RequestState* request);
   std::shared_ptr<RequestState> FindRequest(const std::string& id_key) const;
   std::size_t inflight() const;
-  // A copy of the running requests, for the watchdog.
-  std::vector<std::shared_ptr<RequestState>> SnapshotRequests() const;
 
   // Server-to-client requests awaiting the client's answer.
   using ClientCallback = std::function<void(ClientResponse)>;
@@ -122,6 +123,8 @@ class Session {
   std::uint64_t owner() const { return owner_; }
 
  private:
+  friend class ExpiryWheel;
+
   const std::string id_;
   const ClientInit init_;
   const std::int64_t created_ms_;

@@ -112,26 +112,114 @@ SessionPtr SessionDirectory::Remove(std::string_view id) {
   return out;
 }
 
-std::vector<SessionPtr> SessionDirectory::RemoveIf(
-    const std::function<bool(const Session&)>& expired) {
-  std::vector<SessionPtr> out;
+SessionPtr SessionDirectory::RemoveIf(std::string_view id, absl::FunctionRef<bool(const Session&)> expired) {
+  if (!SessionKey::Fits(id)) return nullptr;
+  const KeyProbe probe(id);
+  Shard& shard = ShardFor(probe);
+  SessionPtr out;
+  shard.table.erase_fn(probe, [&](SessionPtr& s) {
+    if (!expired(*s)) return false;  // keep it
+    out = std::move(s);
+    return true;
+  });
+  if (out) Removed(shard);
+  return out;
+}
+
+void SessionDirectory::Compact() {
   for (Shard& shard : shards_) {
-    auto locked = LockShard(shard);
-    for (auto it = locked.begin(); it != locked.end();) {
-      if (expired(*it->second)) {
-        out.push_back(std::move(it->second));
-        it = locked.erase(it);
-        Removed(shard);
-      } else {
-        ++it;
-      }
-    }
     // Below 1/8 full: shrink to at most half full (never below the start).
     // (An insert still between table and counter is missed: harmless.)
-    const auto n = static_cast<std::size_t>(shard.count.load(std::memory_order_relaxed));
-    if (locked.capacity() > Shard::kInitialSlots && n < locked.capacity() / 8) {
-      locked.reserve(std::max(2 * n, Shard::kInitialSlots));
+    const auto shrinkable = [&shard](std::size_t capacity) {
+      const auto n = static_cast<std::size_t>(std::max<std::ptrdiff_t>(shard.count.load(std::memory_order_relaxed), 0));
+      return capacity > Shard::kInitialSlots && n < capacity / 8;
+    };
+    if (!shrinkable(shard.table.capacity())) continue;
+    auto locked = LockShard(shard);
+    if (!shrinkable(locked.capacity())) continue;
+    const auto n = static_cast<std::size_t>(std::max<std::ptrdiff_t>(shard.count.load(std::memory_order_relaxed), 0));
+    locked.reserve(std::max(2 * n, Shard::kInitialSlots));
+  }
+}
+
+void SessionDirectory::ForEach(absl::FunctionRef<bool(const SessionPtr&)> visit) const {
+  std::vector<SessionPtr> batch;
+  for (Shard& shard : shards_) {
+    {
+      auto locked = LockShard(shard);
+      batch.reserve(locked.size());
+      for (const auto& [key, session] : locked) batch.push_back(session);
     }
+    for (const SessionPtr& s : batch) {
+      if (!visit(s)) return;
+    }
+    batch.clear();
+  }
+}
+
+namespace {
+
+// A page position: the shard as two hex digits, then the last id returned.
+std::string PagePosition(std::size_t shard, std::string_view id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out{kHex[(shard >> 4) & 0xf], kHex[shard & 0xf]};
+  out.append(id);
+  return out;
+}
+
+bool ParsePagePosition(std::string_view pos, std::size_t* shard, std::string_view* id) {
+  if (pos.empty()) {
+    *shard = 0;
+    *id = {};
+    return true;
+  }
+  if (pos.size() < 2) return false;
+  std::size_t value = 0;
+  for (char c : pos.substr(0, 2)) {
+    const auto digit = std::string_view("0123456789abcdef").find(c);
+    if (digit == std::string_view::npos) return false;
+    value = value * 16 + digit;
+  }
+  *shard = value;
+  *id = pos.substr(2);
+  return true;
+}
+
+}  // namespace
+
+std::vector<SessionPtr> SessionDirectory::Page(std::string_view after, std::size_t limit, std::string* next) const {
+  next->clear();
+  std::vector<SessionPtr> out;
+  std::size_t first_shard = 0;
+  std::string_view after_id;
+  if (limit == 0 || !ParsePagePosition(after, &first_shard, &after_id) || first_shard >= kShards) return out;
+  // The `limit - out.size()` smallest ids after `after_id` in each shard, in
+  // order: a bounded max-heap while the shard is locked (keys compare in the
+  // slots; only the kept sessions are copied).
+  using Entry = std::pair<std::string, SessionPtr>;
+  const auto by_id = [](const Entry& a, const Entry& b) { return a.first < b.first; };
+  std::vector<Entry> heap;
+  for (std::size_t i = first_shard; i < kShards && out.size() < limit; ++i) {
+    const std::string_view floor = i == first_shard ? after_id : std::string_view();
+    const std::size_t want = limit - out.size();
+    {
+      auto locked = LockShard(shards_[i]);
+      for (const auto& [key, session] : locked) {
+        const std::string_view id = key.view();
+        if (!floor.empty() && id <= floor) continue;
+        if (heap.size() == want) {
+          if (id >= heap.front().first) continue;
+          std::pop_heap(heap.begin(), heap.end(), by_id);
+          heap.pop_back();
+        }
+        heap.emplace_back(std::string(id), session);
+        std::push_heap(heap.begin(), heap.end(), by_id);
+      }
+    }
+    std::sort_heap(heap.begin(), heap.end(), by_id);
+    for (Entry& e : heap) out.push_back(std::move(e.second));
+    if (out.size() == limit) *next = PagePosition(i, heap.back().first);
+    heap.clear();
   }
   return out;
 }
@@ -140,16 +228,6 @@ std::size_t SessionDirectory::table_slots() const {
   std::size_t slots = 0;
   for (const Shard& shard : shards_) slots += shard.table.capacity();
   return slots;
-}
-
-std::vector<SessionPtr> SessionDirectory::Snapshot() const {
-  std::vector<SessionPtr> out;
-  out.reserve(size());
-  for (Shard& shard : shards_) {
-    auto locked = LockShard(shard);
-    for (const auto& [key, session] : locked) out.push_back(session);
-  }
-  return out;
 }
 
 }  // namespace mcpx::engine

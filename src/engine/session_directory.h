@@ -32,6 +32,8 @@
 
 #include <libcuckoo/cuckoohash_map.hh>
 
+#include "absl/functional/function_ref.h"
+
 #include "engine/session.h"
 
 namespace mcpx::engine {
@@ -100,11 +102,23 @@ class SessionDirectory {
   SessionPtr GetOrCreate(std::string_view id, const std::function<SessionPtr()>& make);
   SessionPtr Find(std::string_view id) const;
   SessionPtr Remove(std::string_view id);
-  // Removes and returns every session for which `expired` is true. `expired`
-  // runs with one shard locked: it must not use the directory.
-  std::vector<SessionPtr> RemoveIf(const std::function<bool(const Session&)>& expired);
-  // A copy of every session pointer; callers act on them without any lock.
-  std::vector<SessionPtr> Snapshot() const;
+  // Removes and returns the session `id` if `expired` is true for it (null
+  // otherwise). `expired` runs under the entry's bucket lock: it must not use
+  // the directory.
+  SessionPtr RemoveIf(std::string_view id, absl::FunctionRef<bool(const Session&)> expired);
+  // Shrinks shards left below 1/8 full (after expiry), one shard at a time.
+  // A shrink rebuilds that shard under its locks: the expiry sweep runs it,
+  // off the I/O threads.
+  void Compact();
+  // Calls `visit` for every session, one shard at a time: the pointers of
+  // one shard are copied under its lock, then visited with no lock held.
+  // Stops early when `visit` returns false.
+  void ForEach(absl::FunctionRef<bool(const SessionPtr&)> visit) const;
+  // A page of sessions in (shard, id) order: at most `limit` sessions after
+  // the position `after` (empty: from the start). A session added or removed
+  // meanwhile may or may not appear; none appears twice. `next` is the
+  // position to pass for the following page, empty after the last.
+  std::vector<SessionPtr> Page(std::string_view after, std::size_t limit, std::string* next) const;
 
   std::size_t size() const { return size_.load(std::memory_order_relaxed); }
   std::size_t capacity() const { return capacity_; }

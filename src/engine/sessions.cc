@@ -61,6 +61,7 @@ bool Engine::Publish(const SessionPtr& session) {
     observe::Log().warn("session refused: {} sessions, the cap", sessions_.capacity());
     return false;
   }
+  if (session->expires()) expiry_.Add(*session, NextExpiryLook(*session), NowMs());
   metrics_.sessions_created.Add();
   metrics_.CountRequest(observe::MethodId::kInitialize, observe::Outcome::kOk);
   return true;
@@ -112,6 +113,7 @@ void Engine::CloseSession(const SessionPtr& session) {
 
 void Engine::Finalize(const SessionPtr& session) {
   if (!session->MarkClosed()) return;
+  expiry_.Remove(*session);  // after MarkClosed: the wheel links no closed session
   metrics_.sessions_closed.Add();
   if (const std::shared_ptr<Subscriber> subscriber = session->subscriber()) hub_.Remove(*subscriber);
   for (auto& request : session->TakeAllRequests()) request->Cancel(/*drop_response=*/true);
@@ -121,50 +123,98 @@ void Engine::Finalize(const SessionPtr& session) {
   if (SessionTransport* t = session->transport()) t->Close();
 }
 
+std::int64_t Engine::ExpiryDeadline(const Session& s) const {
+  if (s.state() == SessionState::kInitializing) return s.created_ms() + options_.init_timeout.count();
+  return s.last_active_ms() + options_.session_idle_timeout.count();
+}
+
+std::int64_t Engine::NextExpiryLook(const Session& s) const {
+  const std::int64_t deadline = ExpiryDeadline(s);
+  if (s.state() != SessionState::kInitializing) return deadline;
+  return std::min(deadline, s.last_active_ms() + options_.session_idle_timeout.count());
+}
+
+std::chrono::milliseconds Engine::SweepInterval(const ServerOptions& options) {
+  const auto interval = std::min(options.session_idle_timeout, options.init_timeout) / 4;
+  return std::clamp<std::chrono::milliseconds>(interval, std::chrono::milliseconds(20), std::chrono::seconds(5));
+}
+
+bool Engine::SweepStep(std::int64_t now, std::size_t budget, std::size_t* expired_count) {
+  const auto expired = [this, now](const Session& s) { return ExpiryDeadline(s) <= now; };
+  return expiry_
+      .Advance(
+          now,
+          [&](const Session& s) {
+            const std::int64_t deadline = ExpiryDeadline(s);
+            return deadline <= now ? deadline : std::max(NextExpiryLook(s), now + 1);
+          },
+          [&](const std::string& id) {
+            // Checked again under the directory's lock: a request may have
+            // touched it since the wheel looked.
+            if (SessionPtr s = sessions_.RemoveIf(id, expired)) {
+              ++*expired_count;
+              metrics_.sessions_expired.Add();
+              Finalize(s);
+            } else if (SessionPtr live = sessions_.Find(id)) {
+              expiry_.Add(*live, std::max(NextExpiryLook(*live), now + 1), now);
+            }
+          },
+          budget, /*slice=*/budget)
+      .done;
+}
+
+void Engine::AfterSweep(std::size_t expired) {
+  if (expired == 0) return;
+  observe::Log().debug("expired {} session(s); {} remain", expired, sessions_.size());
+  // Shrinking a shard rebuilds it, and handing the freed heap back after a
+  // mass expiry walks the heap: both on a worker, neither is a deadline.
+  Post([this, expired] {
+    sessions_.Compact();
+#if defined(__GLIBC__)
+    // glibc keeps freed heap otherwise, and RSS would stay at its peak.
+    if (expired >= 1024) malloc_trim(0);
+#endif
+  });
+}
+
 std::size_t Engine::SweepExpired() {
   const std::int64_t now = NowMs();
-  const std::int64_t idle = options_.session_idle_timeout.count();
-  const std::int64_t init = options_.init_timeout.count();
-  std::vector<SessionPtr> expired = sessions_.RemoveIf([&](const Session& s) {
-    if (!s.expires()) return false;
-    if (s.state() == SessionState::kInitializing) return now - s.created_ms() >= init;
-    return now - s.last_active_ms() >= idle;
-  });
-  for (const SessionPtr& s : expired) {
-    metrics_.sessions_expired.Add();
-    Finalize(s);
+  std::size_t expired = 0;
+  while (!SweepStep(now, kSweepSlice, &expired)) {
   }
-  const std::size_t count = expired.size();
-  expired.clear();  // the last references: the sessions are freed here
-  if (count > 0) observe::Log().debug("expired {} session(s); {} remain", count, sessions_.size());
-#if defined(__GLIBC__)
-  // After a mass expiry, hand the freed heap back to the system; glibc keeps
-  // it otherwise and RSS would stay at its peak.
-  if (count >= 1024) Post([] { malloc_trim(0); });
-#endif
-  return count;
+  sessions_.Compact();
+  if (expired > 0) observe::Log().debug("expired {} session(s); {} remain", expired, sessions_.size());
+  return expired;
 }
 
 void Engine::ScheduleSweep() {
   if (stopping()) return;
-  auto interval = std::min(options_.session_idle_timeout, options_.init_timeout) / 4;
-  interval = std::clamp<std::chrono::milliseconds>(interval, std::chrono::milliseconds(20),
-                                                   std::chrono::seconds(5));
-  sweep_timer_.expires_after(interval);
+  sweep_timer_.expires_after(SweepInterval(options_));
   sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopping()) return;
-    SweepExpired();
-    // Subscribers their own removal paths missed (a stream that ended
-    // without cancelling, a session closed mid-subscribe): on a worker, as it
-    // visits every topic.
-    // At most once a second, and only when there is anything to sweep.
-    if (hub_.subscribers() > 0 && NowMs() - last_hub_sweep_ms_ >= 1000) {
-      last_hub_sweep_ms_ = NowMs();
-      Post([this] {
-        if (const std::size_t n = hub_.Sweep(); n > 0) observe::Log().debug("hub sweep removed {} subscriber(s)", n);
-      });
-    }
-    ScheduleSweep();
+    ContinueSweep(NowMs(), 0);
   });
+}
+
+void Engine::ContinueSweep(std::int64_t now, std::size_t expired) {
+  if (stopping()) return;
+  // On the I/O thread that runs the timers (expiry must happen when every
+  // worker is busy), one bounded slice at a time: the rest of the sweep is
+  // posted behind whatever I/O is waiting.
+  if (!SweepStep(now, kSweepSlice, &expired)) {
+    boost::asio::post(io(), [this, now, expired] { ContinueSweep(now, expired); });
+    return;
+  }
+  AfterSweep(expired);
+  // Subscribers their own removal paths missed (a stream that ended without
+  // cancelling, a session closed mid-subscribe): it visits every topic, so on
+  // a worker, at most once a second and only when there are any.
+  if (hub_.subscribers() > 0 && now - last_hub_sweep_ms_ >= 1000) {
+    last_hub_sweep_ms_ = now;
+    Post([this] {
+      if (const std::size_t n = hub_.Sweep(); n > 0) observe::Log().debug("hub sweep removed {} subscriber(s)", n);
+    });
+  }
+  ScheduleSweep();
 }
 }  // namespace mcpx::engine

@@ -7,24 +7,27 @@
 namespace mcpx::engine {
 
 std::size_t Engine::CheckOverdue() {
+  return CheckOverdue(std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count());
+}
+
+std::size_t Engine::CheckOverdue(std::int64_t now_us) {
   const auto deadline_us = std::chrono::duration_cast<std::chrono::microseconds>(options_.watchdog_deadline).count();
-  if (deadline_us <= 0 || metrics_.requests_inflight.value() <= 0) return 0;
-  const std::int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::steady_clock::now().time_since_epoch())
-                                  .count();
+  if (deadline_us <= 0) return 0;
   std::size_t found = 0;
-  for (const SessionPtr& s : sessions_.Snapshot()) {
-    if (s->inflight() == 0) continue;
-    for (const auto& r : s->SnapshotRequests()) {
-      if (r->done() || r->long_lived() || now_us - r->started_us() < deadline_us || !r->MarkOverdue()) continue;
-      ++found;
-      metrics_.requests_overdue.Add();
-      observe::Log().warn("request {} {} of session {} running for {} ms (watchdog deadline {} ms){}",
-                          r->id_key(), r->method(), s->id(), (now_us - r->started_us()) / 1000,
-                          options_.watchdog_deadline.count(), options_.watchdog_cancels ? ": cancelled" : "");
-      if (options_.watchdog_cancels) TimeOut(r);
-    }
-  }
+  // Only requests that crossed the deadline since the last tick: the
+  // registry hands each out once, oldest first.
+  inflight_.TakeStartedBefore(now_us - deadline_us, [&](const std::shared_ptr<RequestState>& r) {
+    if (r->done() || r->long_lived() || !r->MarkOverdue()) return;
+    ++found;
+    metrics_.requests_overdue.Add();
+    observe::Log().warn("request {} {} of {} running for {} ms (watchdog deadline {} ms){}", r->id_key(), r->method(),
+                        r->session() ? "session " + r->session()->id() : std::string("a stateless client"),
+                        (now_us - r->started_us()) / 1000, options_.watchdog_deadline.count(),
+                        options_.watchdog_cancels ? ": cancelled" : "");
+    if (options_.watchdog_cancels) TimeOut(r);
+  });
   return found;
 }
 

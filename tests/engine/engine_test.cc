@@ -202,7 +202,7 @@ TEST_F(EngineTest, HandlerCallsBackIntoServerWithoutDeadlock) {
   auto other_standalone = std::make_shared<RecordingChannel>();
   auto other = NewSession(other_standalone);
   server_->AddTool({.name = "reentrant", .handler = [&](Context& ctx, const json::object&) {
-                      const auto sessions = ctx.server().ListSessions();
+                      const auto sessions = ctx.server().ListSessions().sessions;
                       EXPECT_TRUE(ctx.server().Notify(other->id(), "notifications/message",
                                                       {{"level", "info"}, {"data", "hello"}}));
                       ToolResult nested = ctx.server().CallTool(ctx, "echo", {{"text", "nested"}});

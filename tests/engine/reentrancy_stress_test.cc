@@ -116,10 +116,10 @@ TEST(ReentrancyStress, HandlersCallingBackIntoTheEngineNeverDeadlock) {
   };
 
   server.AddTool({.name = "list", .handler = [](Context& ctx, const json::object&) {
-                    return ToolResult::Text(std::to_string(ctx.server().ListSessions().size()));
+                    return ToolResult::Text(std::to_string(ctx.server().ListSessions().sessions.size()));
                   }});
   server.AddTool({.name = "notify", .handler = [&](Context& ctx, const json::object&) {
-                    for (const auto& s : ctx.server().ListSessions()) {
+                    for (const auto& s : ctx.server().ListSessions().sessions) {
                       if (s.id != ctx.session_id()) {
                         ctx.server().Notify(s.id, "notifications/message", {{"level", "info"}, {"data", "hi"}});
                         break;

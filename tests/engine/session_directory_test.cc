@@ -65,13 +65,75 @@ TEST(SessionDirectory, IdsLongerThanAKeyAreRefused) {
   EXPECT_EQ(dir.size(), 2u);
 }
 
-TEST(SessionDirectory, RemoveIfTakesOnlyMatching) {
+TEST(SessionDirectory, RemoveIfTakesOnlyAMatchingSession) {
   SessionDirectory dir(100);
   for (int i = 0; i < 50; ++i) dir.Insert(MakeSession("s" + std::to_string(i), i));
-  auto removed = dir.RemoveIf([](const Session& s) { return s.created_ms() % 2 == 0; });
-  EXPECT_EQ(removed.size(), 25u);
+  const auto even = [](const Session& s) { return s.created_ms() % 2 == 0; };
+  std::size_t removed = 0;
+  for (int i = 0; i < 50; ++i) {
+    const std::string id = "s" + std::to_string(i);
+    if (SessionPtr s = dir.RemoveIf(id, even)) {
+      EXPECT_EQ(s->id(), id);
+      EXPECT_EQ(dir.Find(id), nullptr);
+      ++removed;
+    } else {
+      EXPECT_NE(dir.Find(id), nullptr);
+    }
+  }
+  EXPECT_EQ(removed, 25u);
   EXPECT_EQ(dir.size(), 25u);
-  for (const auto& s : removed) EXPECT_EQ(dir.Find(s->id()), nullptr);
+  EXPECT_EQ(dir.RemoveIf("absent", even), nullptr);
+}
+
+std::vector<std::string> Ids(const std::vector<SessionPtr>& sessions) {
+  std::vector<std::string> out;
+  for (const auto& s : sessions) out.push_back(s->id());
+  return out;
+}
+
+// Pages cover every session exactly once, in bounded steps, and a cursor
+// survives sessions coming and going between pages.
+TEST(SessionDirectory, PagesVisitEverySessionOnce) {
+  SessionDirectory dir(10000);
+  constexpr int kSessions = 1000;
+  for (int i = 0; i < kSessions; ++i) dir.Insert(MakeSession("p" + std::to_string(i)));
+  std::set<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    std::string next;
+    const auto page = dir.Page(cursor, 64, &next);
+    EXPECT_LE(page.size(), 64u);
+    for (const auto& id : Ids(page)) EXPECT_TRUE(seen.insert(id).second) << id;
+    if (pages == 3) {  // churn between pages: a removal and an insertion
+      dir.Remove(*seen.begin());
+      dir.Insert(MakeSession("late"));
+    }
+    cursor = next;
+    ++pages;
+  } while (!cursor.empty() && pages < 100);
+  EXPECT_TRUE(cursor.empty());
+  EXPECT_GE(seen.size(), static_cast<std::size_t>(kSessions));
+  EXPECT_GE(pages, kSessions / 64);
+
+  std::string next;
+  EXPECT_TRUE(dir.Page("zz-not-a-cursor", 10, &next).empty());
+  EXPECT_TRUE(next.empty());
+  EXPECT_TRUE(dir.Page({}, 0, &next).empty());
+}
+
+TEST(SessionDirectory, ForEachVisitsEverySessionAndStopsOnRequest) {
+  SessionDirectory dir(1000);
+  for (int i = 0; i < 300; ++i) dir.Insert(MakeSession("f" + std::to_string(i)));
+  std::set<std::string> seen;
+  dir.ForEach([&](const SessionPtr& s) {
+    seen.insert(s->id());
+    return true;
+  });
+  EXPECT_EQ(seen.size(), 300u);
+  int visited = 0;
+  dir.ForEach([&](const SessionPtr&) { return ++visited < 10; });
+  EXPECT_EQ(visited, 10);
 }
 
 // Many threads racing GetOrCreate on the same ids all receive the same session,
@@ -101,9 +163,9 @@ TEST(SessionDirectoryConcurrency, GetOrCreateIsAtomic) {
   for (int t = 1; t < kThreads; ++t) EXPECT_EQ(seen[t], seen[0]);
 }
 
-// Shards stay at most 3/4 full as they grow, and a sweep that empties them
+// Shards stay at most 3/4 full as they grow, and compacting after expiry
 // gives the slots back.
-TEST(SessionDirectory, TablesGrowEarlyAndShrinkAfterASweep) {
+TEST(SessionDirectory, TablesGrowEarlyAndShrinkWhenCompacted) {
   SessionDirectory dir(100000);
   const std::size_t empty = dir.table_slots();
   constexpr int kSessions = 20000;
@@ -113,11 +175,14 @@ TEST(SessionDirectory, TablesGrowEarlyAndShrinkAfterASweep) {
   EXPECT_GE(3 * dir.table_slots(), 4u * kSessions);  // load <= 3/4
   for (int i = 0; i < kSessions; i += 97) ASSERT_NE(dir.Find("g" + std::to_string(i)), nullptr);
   // Half expire: still within bounds, every survivor found.
-  dir.RemoveIf([](const Session& s) { return std::stoi(s.id().substr(1)) % 2 == 0; });
+  const auto all = [](const Session&) { return true; };
+  for (int i = 0; i < kSessions; i += 2) ASSERT_NE(dir.RemoveIf("g" + std::to_string(i), all), nullptr);
+  dir.Compact();
   EXPECT_EQ(dir.size(), kSessions / 2u);
   for (int i = 1; i < kSessions; i += 2) ASSERT_NE(dir.Find("g" + std::to_string(i)), nullptr);
   // All expire: back to the starting size.
-  dir.RemoveIf([](const Session&) { return true; });
+  for (int i = 1; i < kSessions; i += 2) ASSERT_NE(dir.RemoveIf("g" + std::to_string(i), all), nullptr);
+  dir.Compact();
   EXPECT_EQ(dir.size(), 0u);
   EXPECT_EQ(dir.table_slots(), empty);
   EXPECT_EQ(dir.Insert(MakeSession("again")), SessionDirectory::InsertResult::kInserted);
@@ -152,7 +217,9 @@ TEST(SessionDirectoryConcurrency, MixedChurnKeepsCountConsistent) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(static_cast<long>(dir.size()), inserted.load() - removed.load());
-  EXPECT_EQ(dir.Snapshot().size(), dir.size());
+  std::size_t visited = 0;
+  dir.ForEach([&](const SessionPtr&) { return ++visited > 0; });
+  EXPECT_EQ(visited, dir.size());
 }
 
 }  // namespace

@@ -343,8 +343,8 @@ TEST_F(HardeningTest, SessionOfAnotherTransportIsUnknownHere) {
   ASSERT_EQ(write(in[1], init.data(), init.size()), static_cast<ssize_t>(init.size()));
   char buf[4096];
   ASSERT_GT(read(out[0], buf, sizeof buf), 0);  // the initialize result
-  ASSERT_EQ(server_->ListSessions().size(), 1u);
-  const std::string stdio_sid = server_->ListSessions()[0].id;
+  ASSERT_EQ(server_->ListSessions().sessions.size(), 1u);
+  const std::string stdio_sid = server_->ListSessions().sessions[0].id;
 
   HttpClient c(port_);
   auto get_headers = McpHeaders(stdio_sid);
@@ -352,7 +352,7 @@ TEST_F(HardeningTest, SessionOfAnotherTransportIsUnknownHere) {
   EXPECT_EQ(c.Request("GET", "/mcp", "", get_headers).status, 404);
   EXPECT_EQ(c.Request("POST", "/mcp", R"({"jsonrpc":"2.0","id":2,"method":"ping"})", McpHeaders(stdio_sid)).status, 404);
   EXPECT_EQ(c.Request("DELETE", "/mcp", "", McpHeaders(stdio_sid)).status, 404);
-  EXPECT_EQ(server_->ListSessions().size(), 1u);  // untouched
+  EXPECT_EQ(server_->ListSessions().sessions.size(), 1u);  // untouched
 
   close(in[1]);
   runner.join();

@@ -311,7 +311,7 @@ TEST_F(MixedRevisionsTest, SessionsAndStatelessRequestsInterleave) {
   EXPECT_GE(requests, kThreads * kRequestsPerThread);
   EXPECT_GE(sessions, kThreads * (kRequestsPerThread / 7 / 2));
   EXPECT_EQ(server_->session_count(), 0u);
-  EXPECT_TRUE(server_->ListSessions().empty());
+  EXPECT_TRUE(server_->ListSessions().sessions.empty());
 }
 
 }  // namespace
