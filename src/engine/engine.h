@@ -38,6 +38,7 @@
 #include "common/sealer.h"
 #include "engine/catalog.h"
 #include "engine/channel.h"
+#include "engine/client_init_interner.h"
 #include "engine/expiry_wheel.h"
 #include "engine/fanout/bus.h"
 #include "engine/fanout/hub.h"
@@ -245,6 +246,7 @@ class Engine {
   ByteBudget buffer_budget_;
   std::size_t workers_per_session_ = 1; // set by Start()
   SessionDirectory sessions_;
+  ClientInitInterner client_inits_;
   ExpiryWheel expiry_;
   InflightRequests inflight_;
   Catalog catalog_;

@@ -2,9 +2,14 @@
 // little that changes (state, log level, subscriptions, in-flight requests,
 // pending server-to-client requests).
 //
+// An idle session is kept small (issue 12: at most 1 KiB with its transport
+// state): the initialize declaration is shared between sessions of the same
+// kind of client, tables allocate nothing until first used, one mutex guards
+// them all.
+//
 // Thread safety: safe for concurrent use. Immutable fields are read without
-// locks; scalar state is atomic; each table has its own small mutex, held only
-// for the map operation itself, never while calling out.
+// locks; scalar state is atomic; the tables share one small mutex, held only
+// for one map operation, never while calling out.
 #pragma once
 
 #include <atomic>
@@ -42,11 +47,14 @@ enum class SessionState : std::uint8_t { kInitializing, kReady, kClosed };
 // Privately a list node: the expiry wheel (expiry_wheel.h) links it.
 class Session : private ListNode {
  public:
+  // `init` is usually shared with other sessions of the same kind of client
+  // (ClientInitInterner).
+  Session(std::string id, std::shared_ptr<const ClientInit> init, std::int64_t now_ms);
   Session(std::string id, ClientInit init, std::int64_t now_ms);
   ~Session();
 
   const std::string& id() const { return id_; }
-  const ClientInit& init() const { return init_; }
+  const ClientInit& init() const { return *init_; }
 
   SessionState state() const { return state_.load(std::memory_order_acquire); }
   void MarkReady();
@@ -63,12 +71,12 @@ class Session : private ListNode {
   // Its hub subscriber (engine/fanout), made by `make` on first use.
   template <typename Make>
   std::shared_ptr<Subscriber> EnsureSubscriber(Make make) {
-    MutexLock lock(&subscriptions_mu_);
+    MutexLock lock(&mu_);
     if (!subscriber_) subscriber_ = make();
     return subscriber_;
   }
   std::shared_ptr<Subscriber> subscriber() const {
-    MutexLock lock(&subscriptions_mu_);
+    MutexLock lock(&mu_);
     return subscriber_;
   }
 
@@ -126,7 +134,7 @@ class Session : private ListNode {
   friend class ExpiryWheel;
 
   const std::string id_;
-  const ClientInit init_;
+  const std::shared_ptr<const ClientInit> init_;
   const std::int64_t created_ms_;
   std::atomic<SessionState> state_{SessionState::kInitializing};
   std::atomic<std::int64_t> last_active_ms_;
@@ -138,21 +146,17 @@ class Session : private ListNode {
   bool expires_ = true;  // set before the session is published
   std::size_t worker_share_ = 0;
 
-  mutable Mutex subscriptions_mu_;
-  absl::flat_hash_set<std::string> subscriptions_ ABSL_GUARDED_BY(subscriptions_mu_);
-  std::shared_ptr<Subscriber> subscriber_ ABSL_GUARDED_BY(subscriptions_mu_);
-
-  mutable Mutex requests_mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<RequestState>> inflight_
-      ABSL_GUARDED_BY(requests_mu_);
-  absl::flat_hash_map<std::int64_t, ClientCallback> pending_client_
-      ABSL_GUARDED_BY(requests_mu_);
-
-  // Pool admission shares requests_mu_ (each use is a few instructions).
-  std::size_t pool_running_ ABSL_GUARDED_BY(requests_mu_) = 0;
+  // One mutex for every table below, each use a single map operation (one
+  // per table would cost an idle session 56 bytes each).
+  mutable Mutex mu_;
+  absl::flat_hash_set<std::string> subscriptions_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<Subscriber> subscriber_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<RequestState>> inflight_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::int64_t, ClientCallback> pending_client_ ABSL_GUARDED_BY(mu_);
+  std::size_t pool_running_ ABSL_GUARDED_BY(mu_) = 0;
   // A vector, not a deque: empty costs nothing (idle sessions stay small),
   // and it holds at most max_inflight_per_session tasks.
-  std::vector<std::function<void()>> pool_queue_ ABSL_GUARDED_BY(requests_mu_);
+  std::vector<std::function<void()>> pool_queue_ ABSL_GUARDED_BY(mu_);
 };
 
 using SessionPtr = std::shared_ptr<Session>;

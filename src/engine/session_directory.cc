@@ -126,17 +126,25 @@ SessionPtr SessionDirectory::RemoveIf(std::string_view id, absl::FunctionRef<boo
   return out;
 }
 
+bool SessionDirectory::Shrinkable(const Shard& shard, std::size_t capacity) {
+  const auto n = static_cast<std::size_t>(std::max<std::ptrdiff_t>(shard.count.load(std::memory_order_relaxed), 0));
+  return capacity > Shard::kInitialSlots && n < capacity / 8;
+}
+
+bool SessionDirectory::Compactable() const {
+  for (const Shard& shard : shards_) {
+    if (Shrinkable(shard, shard.table.capacity())) return true;
+  }
+  return false;
+}
+
 void SessionDirectory::Compact() {
   for (Shard& shard : shards_) {
     // Below 1/8 full: shrink to at most half full (never below the start).
     // (An insert still between table and counter is missed: harmless.)
-    const auto shrinkable = [&shard](std::size_t capacity) {
-      const auto n = static_cast<std::size_t>(std::max<std::ptrdiff_t>(shard.count.load(std::memory_order_relaxed), 0));
-      return capacity > Shard::kInitialSlots && n < capacity / 8;
-    };
-    if (!shrinkable(shard.table.capacity())) continue;
+    if (!Shrinkable(shard, shard.table.capacity())) continue;
     auto locked = LockShard(shard);
-    if (!shrinkable(locked.capacity())) continue;
+    if (!Shrinkable(shard, locked.capacity())) continue;
     const auto n = static_cast<std::size_t>(std::max<std::ptrdiff_t>(shard.count.load(std::memory_order_relaxed), 0));
     locked.reserve(std::max(2 * n, Shard::kInitialSlots));
   }

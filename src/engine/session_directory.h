@@ -110,6 +110,8 @@ class SessionDirectory {
   // A shrink rebuilds that shard under its locks: the expiry sweep runs it,
   // off the I/O threads.
   void Compact();
+  // Whether Compact would shrink any shard (a few loads per shard).
+  bool Compactable() const;
   // Calls `visit` for every session, one shard at a time: the pointers of
   // one shard are copied under its lock, then visited with no lock held.
   // Stops early when `visit` returns false.
@@ -142,6 +144,8 @@ class SessionDirectory {
   };
 
   Shard& ShardFor(const KeyProbe& probe) const;
+  // Below 1/8 full with more than the initial slots.
+  static bool Shrinkable(const Shard& shard, std::size_t capacity);
   // Bookkeeping after an insert into `shard`: grows it past 3/4 full.
   static void Added(Shard& shard);
   // Bookkeeping after a remove from `shard`.

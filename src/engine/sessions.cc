@@ -51,7 +51,7 @@ SessionPtr Engine::NewSession(const json::object& params, std::string* error) {
     *out = v->get_object();
   }
   init.protocol_version = std::string(protocol::NegotiateVersion(requested->get_string()));
-  return std::make_shared<Session>(NewSessionId(), std::move(init), NowMs());
+  return std::make_shared<Session>(NewSessionId(), client_inits_.Intern(std::move(init)), NowMs());
 }
 
 bool Engine::Publish(const SessionPtr& session) {
@@ -167,12 +167,14 @@ void Engine::AfterSweep(std::size_t expired) {
   if (expired == 0) return;
   observe::Log().debug("expired {} session(s); {} remain", expired, sessions_.size());
   // Shrinking a shard rebuilds it, and handing the freed heap back after a
-  // mass expiry walks the heap: both on a worker, neither is a deadline.
-  Post([this, expired] {
+  // mass expiry walks the heap: both on a worker, neither is a deadline,
+  // and only when there is anything to do.
+  const bool trim = expired >= 1024;  // glibc keeps freed heap otherwise: RSS would stay at its peak
+  if (!trim && !sessions_.Compactable()) return;
+  Post([this, trim] {
     sessions_.Compact();
 #if defined(__GLIBC__)
-    // glibc keeps freed heap otherwise, and RSS would stay at its peak.
-    if (expired >= 1024) malloc_trim(0);
+    if (trim) malloc_trim(0);
 #endif
   });
 }
