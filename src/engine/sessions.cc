@@ -141,26 +141,31 @@ std::chrono::milliseconds Engine::SweepInterval(const ServerOptions& options) {
 
 bool Engine::SweepStep(std::int64_t now, std::size_t budget, std::size_t* expired_count) {
   const auto expired = [this, now](const Session& s) { return ExpiryDeadline(s) <= now; };
-  return expiry_
-      .Advance(
-          now,
-          [&](const Session& s) {
-            const std::int64_t deadline = ExpiryDeadline(s);
-            return deadline <= now ? deadline : std::max(NextExpiryLook(s), now + 1);
-          },
-          [&](const std::string& id) {
-            // Checked again under the directory's lock: a request may have
-            // touched it since the wheel looked.
-            if (SessionPtr s = sessions_.RemoveIf(id, expired)) {
-              ++*expired_count;
-              metrics_.sessions_expired.Add();
-              Finalize(s);
-            } else if (SessionPtr live = sessions_.Find(id)) {
-              expiry_.Add(*live, std::max(NextExpiryLook(*live), now + 1), now);
-            }
-          },
-          budget, /*slice=*/budget)
-      .done;
+  const auto start = std::chrono::steady_clock::now();
+  const ExpiryWheel::Progress progress = expiry_.Advance(
+      now,
+      [&](const Session& s) {
+        const std::int64_t deadline = ExpiryDeadline(s);
+        return deadline <= now ? deadline : std::max(NextExpiryLook(s), now + 1);
+      },
+      [&](const std::string& id) {
+        // Checked again under the directory's lock: a request may have
+        // touched it since the wheel looked.
+        if (SessionPtr s = sessions_.RemoveIf(id, expired)) {
+          ++*expired_count;
+          metrics_.sessions_expired.Add();
+          Finalize(s);
+        } else if (SessionPtr live = sessions_.Find(id)) {
+          expiry_.Add(*live, std::max(NextExpiryLook(*live), now + 1), now);
+        }
+      },
+      budget, /*slice=*/budget);
+  metrics_.expiry_looked.Add(progress.looked);
+  if (progress.looked > 0) {
+    metrics_.NoteExpiryStep(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
+  }
+  return progress.done;
 }
 
 void Engine::AfterSweep(std::size_t expired) {

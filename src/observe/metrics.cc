@@ -89,6 +89,10 @@ std::string RenderPrometheus(const Metrics& m, const MetricsExtras& x) {
        m.notifications_filtered.value());
   Line(out, "mcpx_stream_backlog_high_water", "gauge", "Most frames ever queued for one stream.",
        m.stream_backlog_high_water.value());
+  Line(out, "mcpx_expiry_looked_total", "counter", "Sessions the expiry sweep looked at (due or relinked).",
+       m.expiry_looked.value());
+  Line(out, "mcpx_expiry_step_max_seconds", "gauge", "Longest single step of the expiry sweep on the I/O thread.",
+       static_cast<double>(m.expiry_step_high_water_us.value()) / 1e6);
   out << "# HELP mcpx_requests_total JSON-RPC requests by method and outcome.\n"
          "# TYPE mcpx_requests_total counter\n";
   for (std::size_t i = 0; i < m.requests.size(); ++i) {

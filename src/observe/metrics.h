@@ -81,6 +81,15 @@ struct Metrics {
     while (frames > seen && !stream_backlog_high_water.CompareExchange(seen, frames)) {
     }
   }
+  // Expiry (engine/expiry_wheel): sessions looked at, and the longest step
+  // one sweep took on the I/O thread (microseconds).
+  Counter expiry_looked;
+  Gauge expiry_step_high_water_us;
+  void NoteExpiryStep(std::int64_t us) {
+    std::int64_t seen = expiry_step_high_water_us.value();
+    while (us > seen && !expiry_step_high_water_us.CompareExchange(seen, us)) {
+    }
+  }
   LatencyHistogram request_latency;
   std::array<std::array<Counter, static_cast<std::size_t>(Outcome::kCount)>,
              static_cast<std::size_t>(MethodId::kCount)>
