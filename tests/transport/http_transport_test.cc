@@ -7,9 +7,11 @@
 #include <atomic>
 #include <thread>
 
+#include "engine/server_access.h"
 #include "mcpx/server.h"
 #include "support/http_client.h"
 #include "support/mcp_http.h"
+#include "transport/http/shared.h"
 
 namespace mcpx {
 namespace {
@@ -283,6 +285,58 @@ TEST_F(HttpTransportTest, StandaloneStreamGetsListChangedAndIsExclusive) {
   server_->AddTool({.name = "late", .handler = [](Context&, const json::object&) { return ToolResult::Text(""); }});
   std::string more = c.ReadUntil("list_changed", 5s);
   EXPECT_NE(more.find("notifications/tools/list_changed"), std::string::npos) << more;
+}
+
+// An idle session (initialize, initialized, JSON answers) has no event store
+// and no stream: they are made on first use. A notification sent before the
+// first GET makes them and is replayed to that GET; Last-Event-ID resumes the
+// standalone stream as before.
+TEST_F(HttpTransportTest, SessionStreamsAreMadeOnFirstUse) {
+  Start();
+  HttpClient c(port_);
+  const std::string sid = Initialize(c);
+  engine::SessionPtr session = engine::ServerAccess::EngineOf(*server_).FindSession(sid);
+  ASSERT_TRUE(session);
+  const auto& state = transport::http::StateOf(*session);
+  EXPECT_FALSE(state.has_store());
+  EXPECT_EQ(Post(c, sid, R"({"jsonrpc":"2.0","id":2,"method":"ping"})").status, 200);
+  EXPECT_FALSE(state.has_store());
+  // A resumption of a POST stream that never was: an ended stream, nothing made.
+  auto h = Headers(sid);
+  h["Accept"] = "text/event-stream";
+  auto forgotten = h;
+  forgotten["Last-Event-ID"] = "1-0";
+  HttpResponse ended = c.Request("GET", "/mcp", "", forgotten);
+  EXPECT_EQ(ended.status, 200);
+  EXPECT_EQ(ended.body, "id: 1-0\nretry: 1000\ndata: \n\n");
+  EXPECT_FALSE(state.has_store());
+
+  // list_changed before any GET: kept on the standalone stream.
+  server_->AddTool({.name = "late", .handler = [](Context&, const json::object&) { return ToolResult::Text(""); }});
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!state.has_standalone() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(2ms);
+  ASSERT_TRUE(state.has_standalone());
+  HttpClient get(port_);
+  std::string first = get.RequestUntil("GET", "", h, "list_changed");
+  EXPECT_NE(first.find("200 OK"), std::string::npos) << first;
+  EXPECT_NE(first.find("id: 0-0\nretry:"), std::string::npos) << first;  // primed before the replay
+  EXPECT_NE(first.find("id: 0-1\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\""),
+            std::string::npos)
+      << first;
+  get.Close();
+
+  // Away: the next one is stored, and Last-Event-ID 0-1 replays only it.
+  server_->AddTool({.name = "later", .handler = [](Context&, const json::object&) { return ToolResult::Text(""); }});
+  // The server saw the first GET go (else the next is a 409).
+  const auto gone = std::chrono::steady_clock::now() + 5s;
+  while (Metric("mcpx_sse_streams") != 0 && std::chrono::steady_clock::now() < gone) std::this_thread::sleep_for(5ms);
+  auto resume = h;
+  resume["Last-Event-ID"] = "0-1";
+  HttpClient again(port_);
+  const std::string resumed = again.RequestUntil("GET", "", resume, "list_changed");
+  EXPECT_NE(resumed.find("id: 0-1\nretry:"), std::string::npos) << resumed;
+  EXPECT_NE(resumed.find("id: 0-2\nevent: message"), std::string::npos) << resumed;
+  EXPECT_EQ(resumed.find("id: 0-1\nevent:"), std::string::npos) << resumed;  // not replayed twice
 }
 
 // With several I/O threads each connection lives on one of their contexts: a

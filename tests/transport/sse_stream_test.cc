@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "common/byte_budget.h"
 
 namespace mcpx::transport::http {
 namespace {
@@ -122,6 +126,203 @@ TEST(SseStream, ParsesEventIds) {
   EXPECT_FALSE(SseStream::ParseEventId("-1"));
   EXPECT_FALSE(SseStream::ParseEventId("a-1"));
   EXPECT_FALSE(SseStream::ParseEventId("1-2-3"));
+}
+
+// --- HttpSessionState: made on first use ------------------------------------------
+
+EventStoreLimits Limits() { return {.max_events = 512, .max_bytes = 1 << 20}; }
+
+TEST(HttpSessionState, AnIdleSessionHasNoStoreOrStream) {
+  auto budget = std::make_shared<ByteBudget>(1 << 20);
+  auto state = std::make_shared<HttpSessionState>(Limits(), nullptr, budget);
+  EXPECT_FALSE(state->has_store());
+  EXPECT_FALSE(state->has_standalone());
+  // Looking up a POST stream that never was makes nothing either.
+  EXPECT_EQ(state->FindStream(3), nullptr);
+  // Disconnect (drain) and Close (session end) of a never-used session:
+  // still nothing, and nothing is made for a message sent after Close.
+  state->Disconnect();
+  state->Close();
+  state->Send("too late", false);
+  EXPECT_FALSE(state->has_store());
+  EXPECT_EQ(budget->used(), 0u);
+}
+
+TEST(HttpSessionState, AMessageBeforeTheFirstGetIsReplayedToIt) {
+  auto state = std::make_shared<HttpSessionState>(Limits(), nullptr);
+  engine::Channel& channel = *state;  // what the engine holds as standalone()
+  channel.Send("early", false);
+  EXPECT_TRUE(state->has_store());
+  EXPECT_TRUE(state->has_standalone());
+  auto sink = std::make_shared<RecordingSink>();
+  auto cursor = state->standalone()->Attach(sink, std::nullopt);  // first GET
+  ASSERT_TRUE(cursor);
+  EXPECT_EQ(*cursor, 0u);
+  channel.Send("live", false);
+  ASSERT_EQ(sink->frames.size(), 2u);
+  EXPECT_EQ(sink->frames[0], "id: 0-1\nevent: message\ndata: early\n\n");
+  EXPECT_EQ(sink->frames[1], "id: 0-2\nevent: message\ndata: live\n\n");
+  // Last-Event-ID 0-1 after a reconnect: only what followed.
+  state->standalone()->Detach(sink.get());
+  channel.Send("while away", false);
+  auto again = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(state->FindStream(0)->Attach(again, 1));
+  ASSERT_EQ(again->frames.size(), 2u);
+  EXPECT_EQ(again->frames[0], "id: 0-2\nevent: message\ndata: live\n\n");
+  EXPECT_EQ(again->frames[1], "id: 0-3\nevent: message\ndata: while away\n\n");
+}
+
+TEST(HttpSessionState, APostStreamMakesTheStoreNotTheStandaloneStream) {
+  auto state = std::make_shared<HttpSessionState>(Limits(), nullptr);
+  auto post = state->NewStream();
+  EXPECT_EQ(post->id(), 1u);
+  EXPECT_TRUE(state->has_store());
+  EXPECT_FALSE(state->has_standalone());
+  post->Send("progress", false);
+  EXPECT_EQ(state->FindStream(1), post);
+  auto sink = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(state->FindStream(1)->Attach(sink, 0));  // Last-Event-ID 1-0
+  ASSERT_EQ(sink->frames.size(), 1u);
+  EXPECT_EQ(sink->frames[0], "id: 1-1\nevent: message\ndata: progress\n\n");
+  EXPECT_FALSE(state->has_standalone());
+  // A GET makes the standalone stream, in the same store.
+  EXPECT_EQ(state->standalone()->id(), 0u);
+  EXPECT_TRUE(state->has_standalone());
+}
+
+// What happens to the standalone channel before its stream exists applies to
+// the stream when it is made, as it would have to the eager one.
+TEST(HttpSessionState, DisconnectBeforeTheStreamExistsEndsTheFirstGet) {
+  auto state = std::make_shared<HttpSessionState>(Limits(), nullptr);
+  state->Disconnect();  // the drain: no stream made for it
+  EXPECT_FALSE(state->has_store());
+  state->Send("stored", false);
+  auto sink = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(state->standalone()->Attach(sink, std::nullopt));
+  ASSERT_EQ(sink->frames.size(), 1u);  // replayed, then ended at once
+  EXPECT_TRUE(sink->ended);
+  EXPECT_FALSE(state->standalone()->finished());
+}
+
+TEST(HttpSessionState, CloseOrFinishBeforeTheStreamExists) {
+  for (bool close : {true, false}) {
+    auto state = std::make_shared<HttpSessionState>(Limits(), nullptr);
+    if (close) {
+      state->Close();
+    } else {
+      state->Finish();
+    }
+    state->Send("dropped", false);
+    EXPECT_FALSE(state->has_store());
+    auto sink = std::make_shared<RecordingSink>();
+    auto standalone = state->standalone();  // a GET racing the end
+    EXPECT_TRUE(standalone->finished());
+    ASSERT_TRUE(standalone->Attach(sink, std::nullopt));
+    EXPECT_TRUE(sink->frames.empty());
+    EXPECT_TRUE(sink->ended);
+    // Close ends POST streams too; Finish only the standalone one.
+    EXPECT_EQ(state->NewStream()->finished(), close);
+  }
+}
+
+TEST(HttpSessionState, CloseEndsStreamsMadeBefore) {
+  auto state = std::make_shared<HttpSessionState>(Limits(), nullptr);
+  auto post = state->NewStream();
+  auto sink = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(state->standalone()->Attach(sink, std::nullopt));
+  state->Close();
+  EXPECT_TRUE(sink->ended);
+  EXPECT_TRUE(post->finished());
+  EXPECT_EQ(state->FindStream(1), nullptr);
+  state->Send("after close", false);
+  EXPECT_TRUE(sink->frames.empty());
+}
+
+// Threads race to make the store and the standalone stream (messages, GETs,
+// POST streams, the session's end): one of each is made, and a sink attached
+// before the end sees every message sent before it, once and in order.
+TEST(HttpSessionState, ConcurrentFirstUsesMakeOneStoreAndStream) {
+  for (int round = 0; round < 200; ++round) {
+    auto budget = std::make_shared<ByteBudget>(1 << 24);
+    auto state = std::make_shared<HttpSessionState>(Limits(), nullptr, budget);
+    constexpr int kSenders = 3;
+    constexpr int kEach = 20;
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kSenders; ++t) {
+      threads.emplace_back([&, t] {
+        while (!go.load()) {
+        }
+        for (int i = 0; i < kEach; ++i) state->Send(std::to_string(t) + ":" + std::to_string(i), false);
+      });
+    }
+    auto sink = std::make_shared<RecordingSink>();
+    std::shared_ptr<SseStream> attached;
+    threads.emplace_back([&] {
+      while (!go.load()) {
+      }
+      attached = state->standalone();
+      ASSERT_TRUE(attached->Attach(sink, std::nullopt));
+    });
+    std::shared_ptr<SseStream> post;
+    threads.emplace_back([&] {
+      while (!go.load()) {
+      }
+      post = state->NewStream();
+    });
+    go = true;
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(attached, state->standalone());
+    EXPECT_EQ(post->id(), 1u);
+    {
+      std::lock_guard<std::mutex> l(sink->mu);
+      ASSERT_EQ(sink->frames.size(), static_cast<std::size_t>(kSenders * kEach));
+      for (std::size_t i = 0; i < sink->frames.size(); ++i) {
+        EXPECT_EQ(sink->frames[i].rfind("id: 0-" + std::to_string(i + 1) + "\n", 0), 0u) << sink->frames[i];
+      }
+    }
+    EXPECT_GT(budget->used(), 0u);
+    state->Close();
+    std::lock_guard<std::mutex> l(sink->mu);
+    EXPECT_TRUE(sink->ended);
+  }
+}
+
+TEST(HttpSessionState, CloseRacingFirstUsesLeavesEverythingEnded) {
+  for (int round = 0; round < 200; ++round) {
+    auto state = std::make_shared<HttpSessionState>(Limits(), nullptr);
+    std::atomic<bool> go{false};
+    std::shared_ptr<SseStream> standalone;
+    std::shared_ptr<SseStream> post;
+    std::thread sender([&] {
+      while (!go.load()) {
+      }
+      state->Send("m", false);
+    });
+    std::thread getter([&] {
+      while (!go.load()) {
+      }
+      standalone = state->standalone();
+    });
+    std::thread poster([&] {
+      while (!go.load()) {
+      }
+      post = state->NewStream();
+    });
+    std::thread closer([&] {
+      while (!go.load()) {
+      }
+      state->Close();
+    });
+    go = true;
+    sender.join();
+    getter.join();
+    poster.join();
+    closer.join();
+    EXPECT_TRUE(standalone->finished());
+    EXPECT_TRUE(post->finished());
+    EXPECT_EQ(state->FindStream(1), nullptr);
+  }
 }
 
 }  // namespace

@@ -145,7 +145,7 @@ std::variant<Answer, StreamChoice> AdmitGet(const RequestHeaders& headers, HttpS
   engine::Admission admission = shared.port.Resolve(EnvelopeOf(headers));
   if (!admission.admitted()) return RefusalAnswer(admission);
   HttpSessionState& state = StateOf(*admission.session);
-  StreamChoice choice{std::move(admission.session), state.standalone(), std::nullopt};
+  StreamChoice choice{std::move(admission.session), nullptr, std::nullopt};
   if (const std::string_view last = headers.last_event_id; !last.empty()) {
     auto parsed = SseStream::ParseEventId(last);
     if (!parsed) {
@@ -159,6 +159,10 @@ std::variant<Answer, StreamChoice> AdmitGet(const RequestHeaders& headers, HttpS
           std::make_shared<SseStream>(parsed->first, std::make_shared<EventStore>(EventStoreLimits{}), nullptr);
       choice.stream->Finish();
     }
+  } else {
+    // The standalone stream, made by the session's first GET if no message
+    // made it before.
+    choice.stream = state.standalone();
   }
   return choice;
 }

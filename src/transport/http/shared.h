@@ -21,14 +21,16 @@ struct HttpShared {
         options(std::move(o)),
         policy(std::move(h)),
         store_budget(std::make_shared<ByteBudget>(options.event_store_total_bytes)),
+        store_config(std::make_shared<const EventStoreConfig>(EventStoreConfig{
+            {options.event_store_events, options.event_store_bytes}, &port.metrics(), store_budget})),
         limits{options.max_header_bytes, options.max_body_bytes, options.max_header_fields},
         setup([this](engine::Session& session) {
           // A new session's streams and event store (held by the session,
-          // which may outlive the transport: hence the shared store budget).
-          auto state = std::make_shared<HttpSessionState>(
-              EventStoreLimits{options.event_store_events, options.event_store_bytes}, &port.metrics(),
-              store_budget);
-          session.set_standalone(state->standalone());
+          // which may outlive the transport: hence the shared config). Made
+          // on first use; the state is also the standalone channel, which
+          // makes them when the engine first sends on it.
+          auto state = std::make_shared<HttpSessionState>(store_config);
+          session.set_standalone(state);
           session.set_transport(std::move(state));
         }) {}
   HttpShared(const HttpShared&) = delete;
@@ -39,6 +41,8 @@ struct HttpShared {
   const HostPolicy policy;
   // All sessions' event stores together.
   const std::shared_ptr<ByteBudget> store_budget;
+  // What each session's event store is made of (limits, metrics, budget).
+  const std::shared_ptr<const EventStoreConfig> store_config;
   const RequestLimits limits;
   const engine::SessionSetup setup;
   std::atomic<std::size_t> connections{0};

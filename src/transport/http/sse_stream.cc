@@ -218,42 +218,201 @@ std::string SseStream::PrimingFrame(std::uint64_t cursor, int retry_ms) const {
 
 // --- HttpSessionState ---------------------------------------------------------------
 
-HttpSessionState::HttpSessionState(EventStoreLimits limits, observe::Metrics* metrics,
-                                   std::shared_ptr<ByteBudget> store_budget)
-    : store_(std::make_shared<EventStore>(limits, metrics, std::move(store_budget))),
-      metrics_(metrics),
-      standalone_(std::make_shared<SseStream>(0, store_, metrics)) {}
+// A session's store and streams once any is used. The standalone stream is
+// made on its first use; until then the flags say what happened to it.
+class HttpSessionState::Streams {
+ public:
+  Streams(const EventStoreConfig& config, std::uintptr_t flags)
+      : store_(std::make_shared<EventStore>(config.limits, config.metrics, config.budget)),
+        metrics_(config.metrics),
+        closed_((flags & kClosed) != 0),
+        ended_((flags & kEnded) != 0),
+        detach_pending_((flags & kDetach) != 0) {}
 
-std::shared_ptr<SseStream> HttpSessionState::NewStream() {
-  MutexLock lock(&mu_);
-  auto stream = std::make_shared<SseStream>(++next_id_, store_, metrics_);
-  if (closed_) {
-    stream->Finish();
+  // The standalone stream, made if need be (ended at once if the session was
+  // closed or the channel finished, as the eager stream would be by then).
+  std::shared_ptr<SseStream> Standalone() {
+    MutexLock lock(&mu_);
+    return StandaloneLocked();
+  }
+
+  // The standalone stream for a message: null when it does not exist and
+  // has ended (the message would be dropped; nothing is made for it). The
+  // pointer stays valid as long as this object: the stream is never let go.
+  SseStream* ForSend() {
+    if (SseStream* s = fast_.load(std::memory_order_acquire)) return s;
+    MutexLock lock(&mu_);
+    if (!standalone_ && (closed_ || ended_)) return nullptr;
+    return StandaloneLocked().get();
+  }
+
+  std::shared_ptr<SseStream> NewStream() {
+    MutexLock lock(&mu_);
+    auto stream = std::make_shared<SseStream>(++next_id_, store_, metrics_);
+    if (closed_) {
+      stream->Finish();
+      return stream;
+    }
+    streams_.push_back(stream);
+    if (streams_.size() > kMaxStreams) streams_.erase(streams_.begin());
     return stream;
   }
-  streams_.push_back(stream);
-  if (streams_.size() > kMaxStreams) streams_.erase(streams_.begin());
-  return stream;
+
+  std::shared_ptr<SseStream> Find(std::uint64_t id) const {
+    MutexLock lock(&mu_);
+    for (const auto& s : streams_) {
+      if (s->id() == id) return s;
+    }
+    return nullptr;
+  }
+
+  void Finish() {
+    std::shared_ptr<SseStream> standalone;
+    {
+      MutexLock lock(&mu_);
+      ended_ = true;
+      standalone = standalone_;
+    }
+    if (standalone) standalone->Finish();
+  }
+
+  void Disconnect() {
+    std::shared_ptr<SseStream> standalone;
+    {
+      MutexLock lock(&mu_);
+      if (!standalone_) {
+        detach_pending_ = true;
+        return;
+      }
+      standalone = standalone_;
+    }
+    standalone->DetachSink();
+  }
+
+  void Close() {
+    std::shared_ptr<SseStream> standalone;
+    std::vector<std::shared_ptr<SseStream>> streams;
+    {
+      MutexLock lock(&mu_);
+      closed_ = true;
+      standalone = standalone_;  // kept: ForSend's pointers stay valid
+      streams.swap(streams_);
+    }
+    if (standalone) standalone->Close();
+    for (auto& s : streams) s->Close();
+  }
+
+  bool has_standalone() const { return fast_.load(std::memory_order_acquire) != nullptr; }
+
+ private:
+  static constexpr std::size_t kMaxStreams = 64;
+
+  const std::shared_ptr<SseStream>& StandaloneLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!standalone_) {
+      // Not yet shared: its own mutex is free (the order is ours before its).
+      auto stream = std::make_shared<SseStream>(0, store_, metrics_);
+      if (closed_ || ended_) {
+        stream->Finish();
+      } else if (detach_pending_) {
+        stream->DetachSink();
+      }
+      detach_pending_ = false;
+      standalone_ = std::move(stream);
+      fast_.store(standalone_.get(), std::memory_order_release);
+    }
+    return standalone_;
+  }
+
+  const std::shared_ptr<EventStore> store_;
+  observe::Metrics* const metrics_;
+  // standalone_.get() once it exists: Send's path takes no lock.
+  std::atomic<SseStream*> fast_{nullptr};
+  mutable Mutex mu_;
+  std::shared_ptr<SseStream> standalone_ ABSL_GUARDED_BY(mu_);  // never reset
+  std::uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_);
+  bool detach_pending_ ABSL_GUARDED_BY(mu_);
+  // Recent POST streams, for resumption; the oldest are forgotten first.
+  std::vector<std::shared_ptr<SseStream>> streams_ ABSL_GUARDED_BY(mu_);
+};
+
+HttpSessionState::HttpSessionState(std::shared_ptr<const EventStoreConfig> config) : config_(std::move(config)) {
+  static_assert(alignof(Streams) > kFlags, "the flags live in a Streams pointer's low bits");
 }
 
-std::shared_ptr<SseStream> HttpSessionState::FindStream(std::uint64_t id) const {
-  if (id == 0) return standalone_;
-  MutexLock lock(&mu_);
-  for (const auto& s : streams_) {
-    if (s->id() == id) return s;
+HttpSessionState::HttpSessionState(EventStoreLimits limits, observe::Metrics* metrics,
+                                   std::shared_ptr<ByteBudget> store_budget)
+    : HttpSessionState(std::make_shared<const EventStoreConfig>(
+          EventStoreConfig{limits, metrics, std::move(store_budget)})) {}
+
+HttpSessionState::~HttpSessionState() { delete PtrOf(word_.load(std::memory_order_acquire)); }
+
+HttpSessionState::Streams* HttpSessionState::Ensure() {
+  std::uintptr_t word = word_.load(std::memory_order_acquire);
+  if (Streams* s = PtrOf(word)) return s;
+  auto fresh = std::make_unique<Streams>(*config_, word & kFlags);
+  for (;;) {
+    const std::uintptr_t flags = word & kFlags;
+    if (word_.compare_exchange_weak(word, reinterpret_cast<std::uintptr_t>(fresh.get()) | flags,
+                                    std::memory_order_acq_rel, std::memory_order_acquire)) {
+      return fresh.release();
+    }
+    if (Streams* s = PtrOf(word)) return s;  // another thread's; ours goes
+    // A flag was set meanwhile: made again with it (rare).
+    if ((word & kFlags) != flags) fresh = std::make_unique<Streams>(*config_, word & kFlags);
   }
-  return nullptr;
+}
+
+HttpSessionState::Streams* HttpSessionState::StreamsOrFlag(std::uintptr_t flag) {
+  std::uintptr_t word = word_.load(std::memory_order_acquire);
+  for (;;) {
+    if (Streams* s = PtrOf(word)) return s;
+    if (word_.compare_exchange_weak(word, word | flag, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      return nullptr;
+    }
+  }
+}
+
+std::shared_ptr<SseStream> HttpSessionState::standalone() { return Ensure()->Standalone(); }
+
+std::shared_ptr<SseStream> HttpSessionState::NewStream() { return Ensure()->NewStream(); }
+
+std::shared_ptr<SseStream> HttpSessionState::FindStream(std::uint64_t id) {
+  if (id == 0) return standalone();
+  Streams* s = PtrOf(word_.load(std::memory_order_acquire));
+  return s ? s->Find(id) : nullptr;  // no Streams: no POST stream yet
 }
 
 void HttpSessionState::Close() {
-  std::vector<std::shared_ptr<SseStream>> streams;
-  {
-    MutexLock lock(&mu_);
-    closed_ = true;
-    streams.swap(streams_);
+  if (Streams* s = StreamsOrFlag(kClosed)) s->Close();
+}
+
+void HttpSessionState::Send(std::string message, bool final) {
+  const std::uintptr_t word = word_.load(std::memory_order_acquire);
+  Streams* s = PtrOf(word);
+  if (!s) {
+    // Ended before it was ever made: the message is dropped, as an ended
+    // stream drops it; nothing is made for it.
+    if ((word & (kClosed | kEnded)) != 0) return;
+    s = Ensure();
   }
-  standalone_->Close();
-  for (auto& s : streams) s->Close();
+  if (SseStream* stream = s->ForSend()) stream->Send(std::move(message), final);
+}
+
+void HttpSessionState::Finish() {
+  if (Streams* s = StreamsOrFlag(kEnded)) s->Finish();
+}
+
+void HttpSessionState::Disconnect() {
+  if (Streams* s = StreamsOrFlag(kDetach)) s->Disconnect();
+}
+
+bool HttpSessionState::has_store() const { return PtrOf(word_.load(std::memory_order_acquire)) != nullptr; }
+
+bool HttpSessionState::has_standalone() const {
+  Streams* s = PtrOf(word_.load(std::memory_order_acquire));
+  return s && s->has_standalone();
 }
 
 }  // namespace mcpx::transport::http

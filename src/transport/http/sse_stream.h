@@ -5,8 +5,12 @@
 // Event ids are "<stream>-<seq>": unique within the session and naming the
 // stream they belong to, so a resumption replays only that stream.
 //
+// A session's store and streams are made on first use (an idle session has
+// none): see HttpSessionState.
+//
 // Thread safety: all classes are safe for concurrent use. Lock order:
-// SseStream::mu_ before EventStore::mu_. Neither is held while writing to a
+// PostExchange::mu_ before HttpSessionState::Streams::mu_ before
+// SseStream::mu_ before EventStore::mu_. None is held while writing to a
 // socket: sinks only enqueue, and the connection's strand writes.
 #pragma once
 
@@ -143,28 +147,74 @@ class SseStream : public engine::Channel {
   std::function<void()> on_abandoned_ ABSL_GUARDED_BY(mu_);
 };
 
-// The HTTP transport's per-session state: event store and streams.
-class HttpSessionState : public engine::SessionTransport {
+// What every session's event store is made of: one per transport, shared by
+// its sessions (which may outlive it: hence shared).
+struct EventStoreConfig {
+  EventStoreLimits limits;
+  observe::Metrics* metrics = nullptr;
+  std::shared_ptr<ByteBudget> budget;
+};
+
+// The HTTP transport's per-session state: event store and streams, and the
+// session's standalone channel (the engine's standalone() is this object).
+//
+// Nothing is made until used: an idle session holds only this object (a
+// config pointer and one atomic word). The store, the standalone stream and
+// the list of POST streams (Streams) are made by the first GET, POST answered
+// with SSE or message sent to the standalone channel; the standalone stream
+// alone by the first GET or standalone message. What happens to the
+// standalone channel before it exists (Close, Finish, Disconnect) is kept in
+// flags and applied when it is made, so its behaviour is the eager one's:
+// messages sent before the first GET are stored and replayed to it, and a
+// message sent after the session closed is neither sent nor kept.
+//
+// Thread safety: safe for concurrent use. The word is a Streams pointer whose
+// low bits hold the flags until Streams exists; both change by CAS, so a flag
+// set before Streams is made is either seen by its maker or finds Streams.
+class HttpSessionState final : public engine::SessionTransport, public engine::Channel {
  public:
+  explicit HttpSessionState(std::shared_ptr<const EventStoreConfig> config);
   HttpSessionState(EventStoreLimits limits, observe::Metrics* metrics,
                    std::shared_ptr<ByteBudget> store_budget = nullptr);
+  ~HttpSessionState() override;
+  HttpSessionState(const HttpSessionState&) = delete;
+  HttpSessionState& operator=(const HttpSessionState&) = delete;
 
-  const std::shared_ptr<SseStream>& standalone() const { return standalone_; }
+  // The standalone stream (for a GET), made on first call.
+  std::shared_ptr<SseStream> standalone();
   // A new stream for a POST that is answered with SSE.
   std::shared_ptr<SseStream> NewStream();
-  std::shared_ptr<SseStream> FindStream(std::uint64_t id) const;
+  // Id 0 is the standalone stream (made if need be); others are recent POST
+  // streams, or null.
+  std::shared_ptr<SseStream> FindStream(std::uint64_t id);
   void Close() override;
 
+  // engine::Channel, for the standalone stream: forwards to it, making it
+  // (and the store) on the first message.
+  void Send(std::string message, bool final) override;
+  void Finish() override;
+  void Disconnect() override;
+
+  // Observables (tests): whether the store (with Streams) / the standalone
+  // stream has been made.
+  bool has_store() const;
+  bool has_standalone() const;
+
  private:
-  static constexpr std::size_t kMaxStreams = 64;
-  const std::shared_ptr<EventStore> store_;
-  observe::Metrics* const metrics_;
-  const std::shared_ptr<SseStream> standalone_;
-  mutable Mutex mu_;
-  std::uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  // Recent POST streams, for resumption; the oldest are forgotten first.
-  std::vector<std::shared_ptr<SseStream>> streams_ ABSL_GUARDED_BY(mu_);
+  class Streams;
+  static constexpr std::uintptr_t kClosed = 1;  // Close()
+  static constexpr std::uintptr_t kEnded = 2;   // Finish(): the standalone stream ended
+  static constexpr std::uintptr_t kDetach = 4;  // Disconnect() with no stream yet
+  static constexpr std::uintptr_t kFlags = kClosed | kEnded | kDetach;
+  static Streams* PtrOf(std::uintptr_t word) { return reinterpret_cast<Streams*>(word & ~kFlags); }
+
+  // Streams, made and installed if it is not there yet.
+  Streams* Ensure();
+  // Streams if it exists; else sets `flag` and returns null.
+  Streams* StreamsOrFlag(std::uintptr_t flag);
+
+  const std::shared_ptr<const EventStoreConfig> config_;
+  std::atomic<std::uintptr_t> word_{0};
 };
 
 }  // namespace mcpx::transport::http
