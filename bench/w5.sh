@@ -194,6 +194,15 @@ report=$tmp/report.md
   echo "\"directory waits\": mcpx_directory_contended_total during the phase (time whole-shard walks waited for a shard; since issue 12 expiry walks none)."
   echo "wrk $(wrk -v 2>&1 | awk 'NR==1 {print $2}') corrects its percentiles for coordinated omission (a response slower than twice the mean"
   echo "interval adds the requests a steady client would have sent meanwhile), so p99 counts stalls; max is the slowest response."
+  # Lookups while the directory grows (the shards double as sessions arrive):
+  # the worst wait a session lookup can see during creation.
+  if [[ -x $BUILD/bench/growth_bench ]]; then
+    echo
+    echo "Lookups while the session directory grows to $N sessions (\`growth_bench $N\`, one thread inserting,"
+    echo "one looking up sessions already present; no server):"
+    echo
+    "$BUILD/bench/growth_bench" "$N"
+  fi
 } >"$report"
 cat "$report"
 if [[ -n ${W5_KEEP:-} ]]; then mkdir -p "$W5_KEEP" && cp "$tmp"/*.txt "$tmp/mcpx.log" "$W5_KEEP"/; fi
