@@ -94,6 +94,10 @@ struct ServerOptions {
   // client address (HTTP); more are refused (-32000).
   std::size_t max_listen_streams = 100000;
   std::size_t max_listen_streams_per_client = 10000;
+  // A listen stream that delivered no notification for this long is ended
+  // with its completion result (the client listens again if it still cares);
+  // keepalives do not count. 0: never. Checked about once a second.
+  std::chrono::milliseconds listen_idle_timeout = std::chrono::minutes(30);
   // Whether a subscriber may receive notifications/resources/updated for
   // `uri`: checked at every delivery, so a change of rights applies to
   // streams already open. Null: every subscriber.

@@ -154,17 +154,36 @@ void Engine::RemoveListen(const ListenSubscriber* listen) {
   metrics_.listen_streams.Add(-1);
 }
 
+void Engine::EndListen(const std::shared_ptr<ListenSubscriber>& listen) {
+  hub_.Remove(*listen);
+  Reply(listen->request(), listen->Tagged(json::object()));
+  RemoveListen(listen.get());
+}
+
 void Engine::EndListens() {
   std::vector<std::shared_ptr<ListenSubscriber>> listens;
   {
     MutexLock lock(&listens_mu_);
     for (auto& [raw, listen] : listens_) listens.push_back(listen);
   }
-  for (const auto& listen : listens) {
-    hub_.Remove(*listen);
-    Reply(listen->request(), listen->Tagged(json::object()));
-    RemoveListen(listen.get());
+  for (const auto& listen : listens) EndListen(listen);
+}
+
+std::size_t Engine::EndIdleListens() {
+  if (options_.listen_idle_timeout.count() <= 0) return 0;
+  const std::int64_t cutoff = NowMs() - options_.listen_idle_timeout.count();
+  std::vector<std::shared_ptr<ListenSubscriber>> idle;
+  {
+    // At most max_listen_streams entries, looked at about once a second on a
+    // worker.
+    MutexLock lock(&listens_mu_);
+    for (auto& [raw, listen] : listens_) {
+      if (listen->last_active_ms() <= cutoff) idle.push_back(listen);
+    }
   }
+  for (const auto& listen : idle) EndListen(listen);
+  metrics_.listen_idle_ended.Add(idle.size());
+  return idle.size();
 }
 
 void Engine::Reply(const std::shared_ptr<RequestState>& r, json::value result) {

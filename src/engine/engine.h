@@ -154,6 +154,10 @@ class Engine {
   // full), and ended with their completion result by Drain().
   bool AddListen(const std::shared_ptr<ListenSubscriber>& listen);
   void RemoveListen(const ListenSubscriber* listen);
+  // Ends, with their completion result, the listen streams that delivered
+  // nothing for ServerOptions::listen_idle_timeout; returns how many. Run by
+  // the sweep about once a second; public for tests.
+  std::size_t EndIdleListens();
 
   // Runs `fn` on a worker thread.
   void Post(std::function<void()> fn);
@@ -231,6 +235,7 @@ class Engine {
 
   // Ends every listen stream with its completion result (shutdown).
   void EndListens();
+  void EndListen(const std::shared_ptr<ListenSubscriber>& listen);
 
   Server& server_;
   const ServerOptions options_;

@@ -214,12 +214,14 @@ void Engine::ContinueSweep(std::int64_t now, std::size_t expired) {
   }
   AfterSweep(expired);
   // Subscribers their own removal paths missed (a stream that ended without
-  // cancelling, a session closed mid-subscribe): it visits every topic, so on
-  // a worker, at most once a second and only when there are any.
-  if (hub_.subscribers() > 0 && now - last_hub_sweep_ms_ >= 1000) {
+  // cancelling, a session closed mid-subscribe), and listen streams idle past
+  // their timeout: these visit every topic and every listen stream, so on a
+  // worker, at most once a second and only when there are any.
+  if ((hub_.subscribers() > 0 || metrics_.listen_streams.value() > 0) && now - last_hub_sweep_ms_ >= 1000) {
     last_hub_sweep_ms_ = now;
     Post([this] {
       if (const std::size_t n = hub_.Sweep(); n > 0) observe::Log().debug("hub sweep removed {} subscriber(s)", n);
+      if (const std::size_t n = EndIdleListens(); n > 0) observe::Log().debug("ended {} idle listen stream(s)", n);
     });
   }
   ScheduleSweep();

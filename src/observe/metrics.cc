@@ -89,6 +89,9 @@ std::string RenderPrometheus(const Metrics& m, const MetricsExtras& x) {
        m.notifications_filtered.value());
   Line(out, "mcpx_stream_backlog_high_water", "gauge", "Most frames ever queued for one stream.",
        m.stream_backlog_high_water.value());
+  Line(out, "mcpx_listen_idle_ended_total", "counter",
+       "Listen streams ended with their result after delivering nothing for listen_idle_timeout.",
+       m.listen_idle_ended.value());
   Line(out, "mcpx_expiry_looked_total", "counter", "Sessions the expiry sweep looked at (due or relinked).",
        m.expiry_looked.value());
   Line(out, "mcpx_expiry_step_max_seconds", "gauge", "Longest single step of the expiry sweep on the I/O thread.",

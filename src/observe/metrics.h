@@ -76,6 +76,7 @@ struct Metrics {
   Counter notifications_dropped;    // subscribers dropped because delivery failed
   Counter notifications_filtered;   // withheld by ServerOptions::notify_filter
   Gauge stream_backlog_high_water;  // most frames ever queued for one stream
+  Counter listen_idle_ended;        // listen streams ended for delivering nothing past listen_idle_timeout
   void NoteBacklog(std::int64_t frames) {
     std::int64_t seen = stream_backlog_high_water.value();
     while (frames > seen && !stream_backlog_high_water.CompareExchange(seen, frames)) {

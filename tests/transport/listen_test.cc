@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -634,6 +635,31 @@ TEST_F(ListenTest, ListensPastTheLimitForOneClientAddressAreRefused) {
   auto third = Open(3, {{"toolsListChanged", true}}, "t", &ack);
   EXPECT_TRUE(IsTagged(ack, "notifications/subscriptions/acknowledged", 3,
                        {{"notifications", {{"toolsListChanged", true}}}}));
+}
+
+// A stream that delivered nothing for listen_idle_timeout is ended with its
+// completion result; one that delivered meanwhile stays (injected clock).
+TEST_F(ListenTest, AStreamIdlePastTheTimeoutEndsWithItsResultAndABusyOneStays) {
+  std::atomic<std::int64_t> now{1'000'000};
+  Start({.listen_idle_timeout = 1000ms});
+  Engine().SetClockForTesting([&now] { return now.load(); });
+  auto idle = Open("idle", {{"resourceSubscriptions", json::array{kUriA}}});
+  auto busy = Open("busy", {{"resourceSubscriptions", json::array{kUriB}}});
+  now += 600;
+  server_->NotifyResourceUpdated(kUriB);
+  EXPECT_EQ(Method(busy->Next()), "notifications/resources/updated");
+  now += 600;  // idle: 1200 ms without a notification; busy: 600
+  Engine().EndIdleListens();  // (the server's own sweep may run it too)
+  const std::optional<json::value> last = idle->Next();
+  ASSERT_TRUE(last);
+  const json::value* result = Find(*last, "result");
+  ASSERT_TRUE(result && result->is_object()) << json::serialize(*last);
+  EXPECT_EQ(last->at("id"), "idle");
+  EXPECT_EQ(result->at("_meta").at(kSubscriptionId), "idle");
+  EXPECT_EQ(AwaitMetric("mcpx_listen_streams", 1), 1);
+  EXPECT_GE(Metric("mcpx_listen_idle_ended_total"), 1);
+  server_->NotifyResourceUpdated(kUriB);  // the busy one still listens
+  EXPECT_EQ(Method(busy->Next()), "notifications/resources/updated");
 }
 
 TEST_F(ListenTest, ShutdownEndsAListenStreamWithItsCompletionResult) {

@@ -1,5 +1,6 @@
 #include "engine/fanout/subscribers.h"
 
+#include "engine/engine.h"
 #include "protocol/jsonrpc.h"
 #include "protocol/meta.h"
 
@@ -21,7 +22,10 @@ bool SessionSubscriber::alive() const {
 }
 
 ListenSubscriber::ListenSubscriber(const std::shared_ptr<RequestState>& request)
-    : Subscriber(ClientIdentity{std::string(), request->client_info()}), request_(request), id_(request->id()) {}
+    : Subscriber(ClientIdentity{std::string(), request->client_info()}),
+      request_(request),
+      id_(request->id()),
+      last_active_ms_(request->engine().NowMs()) {}
 
 json::object ListenSubscriber::Tagged(json::object params) const {
   json::object& meta = params["_meta"].emplace_object();
@@ -33,6 +37,7 @@ bool ListenSubscriber::Deliver(std::string_view method, const json::object& para
   MutexLock lock(&order_mu_);
   if (request_->done() || request_->cancelled()) return false;
   request_->SendRelated(protocol::SerializeNotification(method, Tagged(params)));
+  last_active_ms_.store(request_->engine().NowMs(), std::memory_order_relaxed);
   return true;
 }
 

@@ -1,6 +1,8 @@
 // The two kinds of hub subscriber.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -38,6 +40,8 @@ class ListenSubscriber final : public Subscriber {
   // `params` with the subscription id added to its _meta.
   json::object Tagged(json::object params) const;
   const std::shared_ptr<RequestState>& request() const { return request_; }
+  // When it last delivered a notification (or opened), engine clock.
+  std::int64_t last_active_ms() const { return last_active_ms_.load(std::memory_order_relaxed); }
   // Runs `open` (subscribe, then send the acknowledgement) with deliveries
   // held back: none overtakes the acknowledgement, and the client sees the
   // acknowledgement only once its topics exist, whatever thread runs it.
@@ -51,6 +55,7 @@ class ListenSubscriber final : public Subscriber {
   const std::shared_ptr<RequestState> request_;
   Mutex order_mu_;  // taken before the hub's locks
   const json::value id_;
+  std::atomic<std::int64_t> last_active_ms_;
 };
 
 }  // namespace mcpx::engine
