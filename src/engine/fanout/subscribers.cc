@@ -36,8 +36,9 @@ json::object ListenSubscriber::Tagged(json::object params) const {
 bool ListenSubscriber::Deliver(std::string_view method, const json::object& params, const std::string&) {
   MutexLock lock(&order_mu_);
   if (request_->done() || request_->cancelled()) return false;
-  request_->SendRelated(protocol::SerializeNotification(method, Tagged(params)));
+  // Before the send: whoever sees the notification sees the stream active.
   last_active_ms_.store(request_->engine().NowMs(), std::memory_order_relaxed);
+  request_->SendRelated(protocol::SerializeNotification(method, Tagged(params)));
   return true;
 }
 
