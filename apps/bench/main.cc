@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-sessions", options.max_sessions)->capture_default_str();
   app.add_option("--session-timeout-s", idle_seconds, "Idle session expiry")->capture_default_str();
+  app.add_option("--ip-rate", http.ip_rate, "Requests/s per client address, burst the same (0: no limit)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   using Priority = mcpx::ServerOptions::WorkerPriority;
   options.worker_priority = priority == "nice"     ? Priority::kNice

@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-sessions", options.max_sessions, "Session cap")->capture_default_str();
   app.add_option("--session-timeout-min", idle_minutes, "Idle session expiry in minutes")
       ->capture_default_str();
+  app.add_option("--ip-rate", http.ip_rate, "Requests/s per client address, burst the same (0: no limit)")
+      ->capture_default_str();
   app.add_option("--drain-ms", drain_ms, "On SIGTERM/SIGINT, how long running requests may finish")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

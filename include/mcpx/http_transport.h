@@ -71,6 +71,16 @@ struct HttpOptions {
   std::size_t event_store_bytes = 256 << 10;
   std::size_t event_store_total_bytes = 256 << 20;
   bool serve_metrics = true;               // GET /metrics
+
+  // Requests per second from one client address (a token bucket holding
+  // `ip_burst` requests; 0: ip_rate). Past it: 429 with Retry-After and a
+  // JSON-RPC error, decided when the request's head is in, before its body
+  // is read or any JSON parsed; the connection closes after it. 0: no limit.
+  double ip_rate = 0;
+  double ip_burst = 0;
+  // Addresses tracked at once; past it an address shares the bucket of its
+  // /24 (IPv4) or /64 (IPv6), then one bucket for all the rest.
+  std::size_t max_rate_keys = 65536;
 };
 
 class HttpTransport {

@@ -68,6 +68,7 @@ struct Metrics {
   Counter overload_refusals;  // requests refused because the byte budget was spent
   Counter offloaded_parses;   // large bodies parsed on a worker instead of the I/O thread
   Counter accept_errors;      // failed accepts (each followed by a back-off on fd exhaustion)
+  Counter rate_limited;       // requests refused with 429 by a rate limit
   Counter limit_refusals;     // requests refused for an over-long id, token or _meta
   // Fan-out (engine/fanout).
   Gauge subscribers;          // sessions and listen streams with at least one subscription

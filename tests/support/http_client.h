@@ -33,12 +33,21 @@ struct HttpResponse {
 
 class HttpClient {
  public:
-  explicit HttpClient(unsigned short port) : port_(port), socket_(io_) { Connect(); }
+  // `source`: the local address to connect from (another loopback address,
+  // such as 127.0.0.2, is another client address to the server).
+  explicit HttpClient(unsigned short port, std::string source = {})
+      : port_(port), source_(std::move(source)), socket_(io_) {
+    Connect();
+  }
 
   void Connect() {
     boost::system::error_code ec;
     socket_.close(ec);
     socket_ = boost::asio::ip::tcp::socket(io_);
+    if (!source_.empty()) {
+      socket_.open(boost::asio::ip::tcp::v4());
+      socket_.bind({boost::asio::ip::make_address(source_), 0});
+    }
     socket_.connect({boost::asio::ip::make_address("127.0.0.1"), port_});
     buffer_.clear();
   }
@@ -121,6 +130,7 @@ class HttpClient {
 
  private:
   unsigned short port_;
+  std::string source_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;

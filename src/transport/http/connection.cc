@@ -109,6 +109,7 @@ void Connection::ReadRequest() {
   session_.reset();
   parser_.emplace(request_, shared_->limits);
   continue_sent_ = false;
+  gated_ = false;
   if (buffer_.size() > 0) {  // pipelined: the request has begun
     SetDeadline(shared_->options.read_timeout);
     ReadRest();
@@ -141,6 +142,12 @@ void Connection::ReadRest() {
       const std::size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
       if (ec || used == 0) break;
+      // The head is in (Beast stops after it): the limits decide before any
+      // of the body is taken.
+      if (!gated_ && parser_->is_header_done()) {
+        gated_ = true;
+        if (!PassesRateLimits()) return;
+      }
     }
   } catch (const std::exception& e) {
     // The parser reports errors as codes; this is the last line of defence
@@ -162,6 +169,18 @@ void Connection::ReadRest() {
     return;
   }
   ReadMore();
+}
+
+bool Connection::PassesRateLimits() {
+  if (!shared_->ip_limiter.enabled() || peer_.empty()) return true;
+  const std::int64_t wait_us = shared_->ip_limiter.Admit(
+      peer_, [this] { return guard::AddressPrefix(peer_); }, shared_->port.NowMs() * 1000);
+  if (wait_us == 0) return true;
+  ClearDeadline();
+  keep_alive_ = false;
+  request_.ReleaseBody();
+  Respond(RateLimitedAnswer(shared_->port.metrics(), (wait_us + 999'999) / 1'000'000));
+  return false;
 }
 
 void Connection::ReadMore() {

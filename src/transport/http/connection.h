@@ -62,6 +62,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Parses what is buffered; reads more until the request is complete.
   void ReadRest();
   void ReadMore();
+  // The rate limits for this request, when its head is in: false when it was
+  // refused (answered with 429; the connection ends after).
+  bool PassesRateLimits();
   void OnRead(boost::system::error_code ec);
   // The decisions are router.h's; these carry them out.
   void Route();
@@ -99,6 +102,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<RequestParser> parser_;
   Request request_;  // what the parser kept; reused, large buffers freed
   bool continue_sent_ = false;  // "100 Continue" answered for this request
+  bool gated_ = false;          // this request's head has passed the rate limits
   std::string head_;  // the response being written
   std::string body_;
   boost::asio::steady_timer timer_;

@@ -53,6 +53,15 @@ Answer OverloadedAnswer(observe::Metrics& metrics) {
   return a;
 }
 
+Answer RateLimitedAnswer(observe::Metrics& metrics, std::int64_t retry_after_s) {
+  metrics.rate_limited.Add();
+  Answer a = ErrorAnswer(status::too_many_requests, ErrorCode::kServerOverloaded,
+                         "Too Many Requests: rate limit for this client address; retry later");
+  a.headers.append("Retry-After: ").append(std::to_string(std::max<std::int64_t>(retry_after_s, 1))).append("\r\n");
+  a.close = true;
+  return a;
+}
+
 Answer RefusalAnswer(const engine::Admission& refused, const json::value& id) {
   using engine::Refusal;
   switch (refused.refusal) {

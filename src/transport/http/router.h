@@ -44,6 +44,9 @@ Answer UnavailableAnswer(const json::value& id, std::string_view message, std::s
 // The byte budget refused what this request needs (counted); the connection
 // ends after it, since the rest of the request is not read.
 Answer OverloadedAnswer(observe::Metrics& metrics);
+// 429, -32000, "Retry-After: <retry_after_s>" (counted); the connection ends
+// after it, since the rest of the request is not read.
+Answer RateLimitedAnswer(observe::Metrics& metrics, std::int64_t retry_after_s);
 // The answer to a message or stream the Port did not admit.
 Answer RefusalAnswer(const engine::Admission& refused, const json::value& id = nullptr);
 

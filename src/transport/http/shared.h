@@ -8,6 +8,7 @@
 
 #include "common/byte_budget.h"
 #include "engine/port.h"
+#include "guard/rate_limiter.h"
 #include "mcpx/http_transport.h"
 #include "transport/http/request_checks.h"
 #include "transport/http/request_parser.h"
@@ -24,6 +25,7 @@ struct HttpShared {
         store_config(std::make_shared<const EventStoreConfig>(EventStoreConfig{
             {options.event_store_events, options.event_store_bytes}, &port.metrics(), store_budget})),
         limits{options.max_header_bytes, options.max_body_bytes, options.max_header_fields},
+        ip_limiter(guard::RateLimit{options.ip_rate, options.ip_burst}, options.max_rate_keys),
         setup([this](engine::Session& session) {
           // A new session's streams and event store (held by the session,
           // which may outlive the transport: hence the shared config). Made
@@ -44,6 +46,8 @@ struct HttpShared {
   // What each session's event store is made of (limits, metrics, budget).
   const std::shared_ptr<const EventStoreConfig> store_config;
   const RequestLimits limits;
+  // ServerOptions::ip_rate per client address (disabled at 0).
+  guard::RateLimiter ip_limiter;
   const engine::SessionSetup setup;
   std::atomic<std::size_t> connections{0};
 };
