@@ -84,6 +84,9 @@ int main(int argc, char** argv) {
   app.add_option("--session-timeout-s", idle_seconds, "Idle session expiry")->capture_default_str();
   app.add_option("--ip-rate", http.ip_rate, "Requests/s per client address, burst the same (0: no limit)")
       ->capture_default_str();
+  app.add_option("--max-connections-per-ip", http.max_connections_per_ip,
+                 "Connections open at once from one client address (0: no limit)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   using Priority = mcpx::ServerOptions::WorkerPriority;
   options.worker_priority = priority == "nice"     ? Priority::kNice

@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--ip-rate", http.ip_rate, "Requests/s per client address, burst the same (0: no limit)")
       ->capture_default_str();
+  app.add_option("--max-connections-per-ip", http.max_connections_per_ip,
+                 "Connections open at once from one client address (0: no limit)")
+      ->capture_default_str();
   app.add_option("--drain-ms", drain_ms, "On SIGTERM/SIGINT, how long running requests may finish")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

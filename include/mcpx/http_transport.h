@@ -78,6 +78,9 @@ struct HttpOptions {
   // is read or any JSON parsed; the connection closes after it. 0: no limit.
   double ip_rate = 0;
   double ip_burst = 0;
+  // Connections open at once from one client address; further ones are
+  // closed as they are accepted. 0: no limit.
+  std::size_t max_connections_per_ip = 0;
   // Addresses tracked at once; past it an address shares the bucket of its
   // /24 (IPv4) or /64 (IPv6), then one bucket for all the rest.
   std::size_t max_rate_keys = 65536;

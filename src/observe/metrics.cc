@@ -89,6 +89,9 @@ std::string RenderPrometheus(const Metrics& m, const MetricsExtras& x) {
        m.notifications_filtered.value());
   Line(out, "mcpx_stream_backlog_high_water", "gauge", "Most frames ever queued for one stream.",
        m.stream_backlog_high_water.value());
+  Line(out, "mcpx_connections_refused_per_ip_total", "counter",
+       "Connections closed at accept because their address already had max_connections_per_ip.",
+       m.connections_refused_per_ip.value());
   Line(out, "mcpx_rate_limited_total", "counter", "Requests refused with 429 by a rate limit.", m.rate_limited.value());
   Line(out, "mcpx_listen_idle_ended_total", "counter",
        "Listen streams ended with their result after delivering nothing for listen_idle_timeout.",

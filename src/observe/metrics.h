@@ -69,6 +69,7 @@ struct Metrics {
   Counter offloaded_parses;   // large bodies parsed on a worker instead of the I/O thread
   Counter accept_errors;      // failed accepts (each followed by a back-off on fd exhaustion)
   Counter rate_limited;       // requests refused with 429 by a rate limit
+  Counter connections_refused_per_ip;  // connections closed at accept: their address had max_connections_per_ip
   Counter limit_refusals;     // requests refused for an over-long id, token or _meta
   // Fan-out (engine/fanout).
   Gauge subscribers;          // sessions and listen streams with at least one subscription

@@ -1,11 +1,15 @@
-// The per-address rate limit over HTTP (issue 10): a flood from one address
-// gets 429 with Retry-After and a JSON-RPC error, decided on the request's
-// head, while another address is served; the flooder is admitted again once
-// its bucket refills (the engine's injected clock, no sleeping).
+// Guards per client address over HTTP (issue 10). The rate limit: a flood
+// from one address gets 429 with Retry-After and a JSON-RPC error, decided on
+// the request's head, while another address is served; the flooder is
+// admitted again once its bucket refills (the engine's injected clock, no
+// sleeping). The connection limit: past it an address's connections close
+// at accept, others connect. 127.0.0.2 is a second client address.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "engine/engine.h"
 #include "engine/server_access.h"
@@ -73,6 +77,37 @@ TEST_F(RateLimitTest, AFloodFromOneAddressGets429WhileAnotherIsServedAndItRecove
     EXPECT_EQ(flooder.Request("GET", "/healthz", "", {}).status, 200) << i;
   }
   EXPECT_EQ(Refused(), 3u);
+}
+
+TEST_F(RateLimitTest, ConnectionsPastTheLimitForOneAddressAreClosedAtAccept) {
+  Start({.max_connections_per_ip = 2});
+  auto a = std::make_unique<HttpClient>(port_);
+  HttpClient b(port_);
+  ASSERT_EQ(a->Request("GET", "/healthz", "", {}).status, 200);
+  ASSERT_EQ(b.Request("GET", "/healthz", "", {}).status, 200);
+  {
+    HttpClient third(port_);  // closed as it is accepted: no answer
+    third.SendRaw(HttpClient::Build("GET", "/healthz", "", {}));
+    EXPECT_ANY_THROW(third.Read());
+  }
+  EXPECT_EQ(engine::ServerAccess::EngineOf(*server_).metrics().connections_refused_per_ip.value(), 1u);
+  HttpClient other(port_, "127.0.0.2");  // another address has its own count
+  EXPECT_EQ(other.Request("GET", "/healthz", "", {}).status, 200);
+
+  // One of the two closes: the address may connect again once the server
+  // has let the connection go (a bounded wait for the I/O thread).
+  a.reset();
+  bool served = false;
+  for (int i = 0; i < 200 && !served; ++i) {
+    HttpClient again(port_);
+    again.SendRaw(HttpClient::Build("GET", "/healthz", "", {}));
+    try {
+      served = again.Read().status == 200;
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  EXPECT_TRUE(served);
 }
 
 TEST_F(RateLimitTest, WithoutALimitNothingIsRefused) {

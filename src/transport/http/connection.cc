@@ -38,12 +38,15 @@ constexpr std::size_t kInlineParseBytes = 64 << 10;
 // bounds trailers by the header limit too.
 static std::size_t ReadBufferLimit(const HttpOptions& o) { return o.max_header_bytes + 1024; }
 
-Connection::Connection(tcp::socket socket, std::shared_ptr<HttpShared> shared)
+Connection::Connection(tcp::socket socket, std::shared_ptr<HttpShared> shared, std::string peer,
+                       guard::ConnectionSlot slot)
     : socket_(std::move(socket)),
       shared_(std::move(shared)),
       buffer_(ReadBufferLimit(shared_->options)),
       timer_(socket_.get_executor()),
-      keepalive_(socket_.get_executor()) {
+      keepalive_(socket_.get_executor()),
+      peer_(std::move(peer)),
+      slot_(std::move(slot)) {
   request_.body_lease = ByteLease(&shared_->port.buffer_budget());
   shared_->connections.fetch_add(1, std::memory_order_relaxed);
   shared_->port.metrics().http_connections.Add(1);
@@ -56,9 +59,11 @@ Connection::~Connection() {
 }
 
 void Connection::Start() {
-  boost::system::error_code ec;
-  const tcp::endpoint remote = socket_.remote_endpoint(ec);
-  if (!ec) peer_ = remote.address().to_string();
+  if (peer_.empty()) {
+    boost::system::error_code ec;
+    const tcp::endpoint remote = socket_.remote_endpoint(ec);
+    if (!ec) peer_ = remote.address().to_string();
+  }
   net::post(socket_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
 }
 

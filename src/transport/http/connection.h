@@ -39,7 +39,10 @@ class ConnectionSink;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, std::shared_ptr<HttpShared> shared);
+  // `peer`: the client's address; `slot`: its count against
+  // max_connections_per_ip, released with the connection.
+  Connection(tcp::socket socket, std::shared_ptr<HttpShared> shared, std::string peer = {},
+             guard::ConnectionSlot slot = {});
   ~Connection();
   void Start();
 
@@ -115,6 +118,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool keep_alive_ = false;
   engine::SessionPtr session_;  // of the request being served
   std::string peer_;  // the client's address (per-client limits)
+  guard::ConnectionSlot slot_;
 
   // SSE state.
   std::shared_ptr<SseStream> stream_;

@@ -80,14 +80,26 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
     });
   }
 
-  // A connection for `socket`, or, at the connection cap, a close at once.
+  // A connection for `socket`, or, at the connection cap or its address's,
+  // a close at once.
   void Serve(tcp::socket socket) {
+    boost::system::error_code ignored;
     if (shared_->connections.load(std::memory_order_relaxed) >= shared_->options.max_connections) {
-      boost::system::error_code ignored;
       socket.close(ignored);
       return;
     }
-    std::make_shared<Connection>(std::move(socket), shared_)->Start();
+    std::string peer;
+    if (const tcp::endpoint remote = socket.remote_endpoint(ignored); !ignored) peer = remote.address().to_string();
+    guard::ConnectionSlot slot;
+    if (const std::size_t limit = shared_->options.max_connections_per_ip; limit != 0 && !peer.empty()) {
+      if (!shared_->connections_by_ip.Acquire(peer, limit)) {
+        port_.metrics().connections_refused_per_ip.Add();
+        socket.close(ignored);
+        return;
+      }
+      slot = guard::ConnectionSlot(&shared_->connections_by_ip, peer);
+    }
+    std::make_shared<Connection>(std::move(socket), shared_, std::move(peer), std::move(slot))->Start();
   }
 
   // Out of file descriptors (EMFILE, ENFILE) or kernel memory, accept fails

@@ -8,6 +8,7 @@
 
 #include "common/byte_budget.h"
 #include "engine/port.h"
+#include "guard/connection_counter.h"
 #include "guard/rate_limiter.h"
 #include "mcpx/http_transport.h"
 #include "transport/http/request_checks.h"
@@ -48,6 +49,8 @@ struct HttpShared {
   const RequestLimits limits;
   // ServerOptions::ip_rate per client address (disabled at 0).
   guard::RateLimiter ip_limiter;
+  // Open connections per client address (HttpOptions::max_connections_per_ip).
+  guard::ConnectionCounter connections_by_ip;
   const engine::SessionSetup setup;
   std::atomic<std::size_t> connections{0};
 };
