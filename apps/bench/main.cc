@@ -84,10 +84,14 @@ int main(int argc, char** argv) {
   app.add_option("--session-timeout-s", idle_seconds, "Idle session expiry")->capture_default_str();
   app.add_option("--ip-rate", http.ip_rate, "Requests/s per client address, burst the same (0: no limit)")
       ->capture_default_str();
+  double header_timeout_s = 10;
+  app.add_option("--header-timeout", header_timeout_s, "Seconds a request's head may take from its first byte")
+      ->capture_default_str();
   app.add_option("--max-connections-per-ip", http.max_connections_per_ip,
                  "Connections open at once from one client address (0: no limit)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  http.header_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(header_timeout_s * 1000));
   using Priority = mcpx::ServerOptions::WorkerPriority;
   options.worker_priority = priority == "nice"     ? Priority::kNice
                             : priority == "normal" ? Priority::kNormal

@@ -55,6 +55,7 @@ struct HttpOptions {
   bool json_responses = true;
 
   std::chrono::milliseconds read_timeout = std::chrono::seconds(30);   // one request, from its first byte
+  std::chrono::milliseconds header_timeout = std::chrono::seconds(10);  // its head, from its first byte
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(120);  // keep-alive wait
   std::chrono::milliseconds write_timeout = std::chrono::seconds(30);  // a stalled write
   std::chrono::milliseconds keepalive_interval = std::chrono::seconds(15);  // SSE comments

@@ -460,6 +460,25 @@ TEST_F(HttpTransportTest, ARequestMustArriveWithinTheReadTimeout) {
   EXPECT_FALSE(ClosedWithin(quiet, 1s));
 }
 
+// A head must be complete within the header timeout, however long the read
+// timeout: a client dribbling its head is cut off, while one whose head came
+// in time may take longer over its body; others are served meanwhile.
+TEST_F(HttpTransportTest, AHeadMustArriveWithinTheHeaderTimeout) {
+  Start({}, {.read_timeout = 20s, .header_timeout = 300ms, .idle_timeout = 20s, .write_timeout = 20s});
+  HttpClient c(port_);
+  const std::string sid = Initialize(c);
+  const std::string ping = HttpClient::Build("POST", "/mcp", R"({"jsonrpc":"2.0","id":7,"method":"ping"})",
+                                             Headers(sid));
+  const std::size_t head = ping.find("\r\n\r\n") + 4;
+  HttpClient stalled(port_);
+  stalled.SendRaw("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le");
+  c.SendRaw(ping.substr(0, head));  // the head in time; the body after the header timeout
+  std::this_thread::sleep_for(500ms);
+  c.SendRaw(ping.substr(head));
+  EXPECT_EQ(c.Read().status, 200);
+  EXPECT_TRUE(ClosedWithin(stalled, 5s));
+}
+
 TEST_F(HttpTransportTest, SessionCapAnswers503WithRetryAfter) {
   Start({.max_sessions = 2});
   HttpClient c(port_);

@@ -87,6 +87,14 @@ void Connection::SetDeadline(std::chrono::milliseconds after) {
   if (timer_at_ms_ == 0 || deadline_ms_ < timer_at_ms_) ArmTimer(deadline_ms_);
 }
 
+void Connection::StartRequestDeadline() {
+  // A client dribbling its head (slowloris) is cut off at header_timeout;
+  // the whole request has read_timeout.
+  const auto& o = shared_->options;
+  request_started_ms_ = NowMs();
+  SetDeadline(std::min(o.header_timeout, o.read_timeout));
+}
+
 void Connection::ArmTimer(std::int64_t at_ms) {
   timer_at_ms_ = at_ms;
   timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::milliseconds(at_ms)));
@@ -101,7 +109,7 @@ void Connection::OnTimer() {
   if (deadline_ms_ != 0 && now >= deadline_ms_) return Close();
   const auto& o = shared_->options;
   const std::int64_t tick = std::max<std::int64_t>(
-      1, std::min({o.read_timeout, o.idle_timeout, o.write_timeout}).count());
+      1, std::min({o.header_timeout, o.read_timeout, o.idle_timeout, o.write_timeout}).count());
   ArmTimer(deadline_ms_ != 0 ? std::min(deadline_ms_, now + tick) : now + tick);
 }
 
@@ -116,7 +124,7 @@ void Connection::ReadRequest() {
   continue_sent_ = false;
   gated_ = false;
   if (buffer_.size() > 0) {  // pipelined: the request has begun
-    SetDeadline(shared_->options.read_timeout);
+    StartRequestDeadline();
     ReadRest();
     return;
   }
@@ -134,7 +142,7 @@ void Connection::ReadRequest() {
 void Connection::OnFirstBytes(boost::system::error_code ec, std::size_t n) {
   if (ec) return OnRead(ec);
   buffer_.commit(n);
-  SetDeadline(shared_->options.read_timeout);
+  StartRequestDeadline();
   ReadRest();
 }
 
@@ -151,6 +159,9 @@ void Connection::ReadRest() {
       // of the body is taken.
       if (!gated_ && parser_->is_header_done()) {
         gated_ = true;
+        // The head is in: the rest of the request has what is left of the
+        // read timeout.
+        deadline_ms_ = request_started_ms_ + shared_->options.read_timeout.count();
         if (!PassesRateLimits()) return;
       }
     }

@@ -65,6 +65,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Parses what is buffered; reads more until the request is complete.
   void ReadRest();
   void ReadMore();
+  // Deadlines for a request whose first bytes just arrived.
+  void StartRequestDeadline();
   // The rate limits for this request, when its head is in: false when it was
   // refused (answered with 429; the connection ends after).
   bool PassesRateLimits();
@@ -110,6 +112,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string body_;
   boost::asio::steady_timer timer_;
   std::int64_t deadline_ms_ = 0;  // steady-clock ms; 0: no deadline
+  std::int64_t request_started_ms_ = 0;  // the current request's first byte
   std::int64_t timer_at_ms_ = 0;  // when timer_ fires; 0: not armed
   boost::asio::steady_timer keepalive_;
   std::uint64_t gen_ = 0;  // bumped for every request served
