@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/guard_flags.h"
 #include "common/serve.h"
 
 namespace {
@@ -82,16 +83,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-sessions", options.max_sessions)->capture_default_str();
   app.add_option("--session-timeout-s", idle_seconds, "Idle session expiry")->capture_default_str();
-  app.add_option("--ip-rate", http.ip_rate, "Requests/s per client address, burst the same (0: no limit)")
-      ->capture_default_str();
-  double header_timeout_s = 10;
-  app.add_option("--header-timeout", header_timeout_s, "Seconds a request's head may take from its first byte")
-      ->capture_default_str();
-  app.add_option("--max-connections-per-ip", http.max_connections_per_ip,
-                 "Connections open at once from one client address (0: no limit)")
-      ->capture_default_str();
+  const auto guard_flags_parsed = mcpx::apps::AddGuardFlags(app, http);
   CLI11_PARSE(app, argc, argv);
-  http.header_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(header_timeout_s * 1000));
+  guard_flags_parsed();
   using Priority = mcpx::ServerOptions::WorkerPriority;
   options.worker_priority = priority == "nice"     ? Priority::kNice
                             : priority == "normal" ? Priority::kNormal

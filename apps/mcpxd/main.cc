@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/guard_flags.h"
 #include "common/serve.h"
 #include "demo_catalog.h"
 #include "mcpx/server.h"
@@ -30,18 +31,11 @@ int main(int argc, char** argv) {
   app.add_option("--max-sessions", options.max_sessions, "Session cap")->capture_default_str();
   app.add_option("--session-timeout-min", idle_minutes, "Idle session expiry in minutes")
       ->capture_default_str();
-  app.add_option("--ip-rate", http.ip_rate, "Requests/s per client address, burst the same (0: no limit)")
-      ->capture_default_str();
-  double header_timeout_s = 10;
-  app.add_option("--header-timeout", header_timeout_s, "Seconds a request's head may take from its first byte")
-      ->capture_default_str();
-  app.add_option("--max-connections-per-ip", http.max_connections_per_ip,
-                 "Connections open at once from one client address (0: no limit)")
-      ->capture_default_str();
+  const auto guard_flags_parsed = mcpx::apps::AddGuardFlags(app, http);
   app.add_option("--drain-ms", drain_ms, "On SIGTERM/SIGINT, how long running requests may finish")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  http.header_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(header_timeout_s * 1000));
+  guard_flags_parsed();
   options.session_idle_timeout = std::chrono::minutes(idle_minutes);
 
   mcpx::Server server(options);

@@ -1,0 +1,32 @@
+// The guard flags both executables take (issue 10): limits per client
+// address and the header timeout, into HttpOptions.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "mcpx/http_transport.h"
+
+namespace mcpx::apps {
+
+// Adds the flags to `app`; call the returned function after parsing (it
+// converts what needs converting).
+inline std::function<void()> AddGuardFlags(CLI::App& app, HttpOptions& http) {
+  auto header_timeout_s = std::make_shared<double>(10);
+  app.add_option("--ip-rate", http.ip_rate, "Requests/s per client address, burst the same (0: no limit)")
+      ->capture_default_str();
+  app.add_option("--header-timeout", *header_timeout_s, "Seconds a request's head may take from its first byte")
+      ->capture_default_str();
+  app.add_option("--max-connections-per-ip", http.max_connections_per_ip,
+                 "Connections open at once from one client address (0: no limit)")
+      ->capture_default_str();
+  return [&http, header_timeout_s] {
+    http.header_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(*header_timeout_s * 1000));
+  };
+}
+
+}  // namespace mcpx::apps
