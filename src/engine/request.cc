@@ -92,7 +92,9 @@ RequestState::~RequestState() {
 }
 
 void RequestState::Done() {
+  // Once (done_ guards the callers): the destructor then has nothing to unlink.
   if (inflight_ != nullptr) inflight_->Remove(*this);
+  inflight_ = nullptr;
   if (on_done_) on_done_();
 }
 

@@ -152,7 +152,9 @@ class RequestState : public std::enable_shared_from_this<RequestState>, private 
   std::atomic<bool> done_{false};
   Mutex mu_;
   std::vector<std::function<void()>> on_cancel_ ABSL_GUARDED_BY(mu_);
-  // Set once by InflightRequests::Add, before other threads see the request.
+  // Set by InflightRequests::Add before other threads see the request;
+  // cleared by Done(), so that only a request destroyed unfinished unlinks
+  // itself in its destructor (one lock per request, not two).
   InflightRequests* inflight_ = nullptr;
 };
 
