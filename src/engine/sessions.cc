@@ -141,12 +141,14 @@ std::chrono::milliseconds Engine::SweepInterval(const ServerOptions& options) {
 
 bool Engine::SweepStep(std::int64_t now, std::size_t budget, std::size_t* expired_count) {
   const auto expired = [this, now](const Session& s) { return ExpiryDeadline(s) <= now; };
+  // When a live session is looked at again: never in a slot already passed.
+  const auto next_look = [this, now](const Session& s) { return std::max(NextExpiryLook(s), now + 1); };
   const auto start = std::chrono::steady_clock::now();
   const ExpiryWheel::Progress progress = expiry_.Advance(
       now,
       [&](const Session& s) {
         const std::int64_t deadline = ExpiryDeadline(s);
-        return deadline <= now ? deadline : std::max(NextExpiryLook(s), now + 1);
+        return deadline <= now ? deadline : next_look(s);
       },
       [&](const std::string& id) {
         // Checked again under the directory's lock: a request may have
@@ -156,7 +158,7 @@ bool Engine::SweepStep(std::int64_t now, std::size_t budget, std::size_t* expire
           metrics_.sessions_expired.Add();
           Finalize(s);
         } else if (SessionPtr live = sessions_.Find(id)) {
-          expiry_.Add(*live, std::max(NextExpiryLook(*live), now + 1), now);
+          expiry_.Add(*live, next_look(*live), now);
         }
       },
       budget, /*slice=*/budget);
