@@ -1,0 +1,2 @@
+// Replaced by the token validator.
+namespace mcpx::auth {}
