@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-sessions", options.max_sessions)->capture_default_str();
   app.add_option("--session-timeout-s", idle_seconds, "Idle session expiry")->capture_default_str();
-  const auto guard_flags_parsed = mcpx::apps::AddGuardFlags(app, http);
+  const auto guard_flags_parsed = mcpx::apps::AddGuardFlags(app, options, http);
   CLI11_PARSE(app, argc, argv);
   guard_flags_parsed();
   using Priority = mcpx::ServerOptions::WorkerPriority;

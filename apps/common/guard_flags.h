@@ -1,5 +1,5 @@
 // The guard flags both executables take (issue 10): limits per client
-// address and the header timeout, into HttpOptions.
+// address and the header timeout (HttpOptions), per session (ServerOptions).
 #pragma once
 
 #include <chrono>
@@ -10,14 +10,23 @@
 #include <CLI/CLI.hpp>
 
 #include "mcpx/http_transport.h"
+#include "mcpx/server.h"
 
 namespace mcpx::apps {
 
 // Adds the flags to `app`; call the returned function after parsing (it
 // converts what needs converting).
-inline std::function<void()> AddGuardFlags(CLI::App& app, HttpOptions& http) {
+inline std::function<void()> AddGuardFlags(CLI::App& app, ServerOptions& options, HttpOptions& http) {
   auto header_timeout_s = std::make_shared<double>(10);
   app.add_option("--ip-rate", http.ip_rate, "Requests/s per client address, burst the same (0: no limit)")
+      ->capture_default_str();
+  app.add_option("--ip-connection-rate", http.ip_connection_rate,
+                 "New connections/s per client address, burst the same (0: no limit)")
+      ->capture_default_str();
+  app.add_option("--session-rate", options.session_rate, "Requests/s per session, burst the same (0: no limit)")
+      ->capture_default_str();
+  app.add_option("--session-bytes-rate", options.session_bytes_rate,
+                 "Bytes/s per session, requests and responses together, burst the same (0: no limit)")
       ->capture_default_str();
   app.add_option("--header-timeout", *header_timeout_s, "Seconds a request's head may take from its first byte")
       ->capture_default_str();

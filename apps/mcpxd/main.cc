@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-sessions", options.max_sessions, "Session cap")->capture_default_str();
   app.add_option("--session-timeout-min", idle_minutes, "Idle session expiry in minutes")
       ->capture_default_str();
-  const auto guard_flags_parsed = mcpx::apps::AddGuardFlags(app, http);
+  const auto guard_flags_parsed = mcpx::apps::AddGuardFlags(app, options, http);
   app.add_option("--drain-ms", drain_ms, "On SIGTERM/SIGINT, how long running requests may finish")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

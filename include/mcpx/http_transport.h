@@ -82,6 +82,11 @@ struct HttpOptions {
   // Connections open at once from one client address; further ones are
   // closed as they are accepted. 0: no limit.
   std::size_t max_connections_per_ip = 0;
+  // New connections per second from one client address (a bucket holding
+  // `ip_connection_burst`; 0: ip_connection_rate); further ones are closed
+  // as they are accepted. 0: no limit.
+  double ip_connection_rate = 0;
+  double ip_connection_burst = 0;
   // Addresses tracked at once; past it an address shares the bucket of its
   // /24 (IPv4) or /64 (IPv6), then one bucket for all the rest.
   std::size_t max_rate_keys = 65536;

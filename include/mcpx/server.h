@@ -68,6 +68,19 @@ struct ServerOptions {
   std::size_t max_sessions = 10000;
   // Requests a single session may have running at once.
   std::size_t max_inflight_per_session = 256;
+  // Requests one 2025-11-25 session may send per second, `session_burst` at
+  // once (0: one second's worth); more are refused until the session is
+  // back under its rate: HTTP 429 with Retry-After, JSON-RPC -32000 with
+  // data.retryAfterMs. 0: no limit.
+  double session_rate = 0;
+  double session_burst = 0;
+  // Bytes one session may move per second, what it sends and the responses
+  // it gets together, `session_bytes_burst` at once (0: one second's worth).
+  // Its next request is refused (as above) until the bytes before it are
+  // paid for; one request larger than the burst passes when nothing is
+  // owed. 0: no limit.
+  double session_bytes_rate = 0;
+  double session_bytes_burst = 0;
   // Workers a single session's handlers may occupy at once; its further pool
   // handlers wait in its own queue, so no session can starve the others (a
   // handler blocked in RequestClientSync holds its worker). 0: a quarter of

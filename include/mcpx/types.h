@@ -82,6 +82,11 @@ struct Tool {
   // is refused before the handler runs (-32021, with
   // data.requiredCapabilities; HTTP 400 under 2026-07-28).
   std::vector<std::string> required_capabilities;
+  // Calls per second of this tool from all clients together, `rate_burst`
+  // at once (0: one second's worth); more are refused like a session over
+  // its rate (HTTP 429 with Retry-After, JSON-RPC -32000). 0: no limit.
+  double rate = 0;
+  double rate_burst = 0;
 
   json::object ToJson() const;
 };

@@ -73,7 +73,58 @@ bool ParamHeadersMatch(const Tool& tool, const json::object& params, const Envel
   return true;
 }
 
+Admission RateLimited(std::int64_t wait_ns, std::string_view whose) {
+  const std::int64_t wait_ms = std::max<std::int64_t>(1, (wait_ns + 999'999) / 1'000'000);
+  Admission refused = Refused(Refusal::kRateLimited, ErrorCode::kServerOverloaded,
+                              "Too Many Requests: over " + std::string(whose) + "; retry later",
+                              json::object{{"retryAfterMs", wait_ms}});
+  refused.retry_after_ms = wait_ms;
+  return refused;
+}
+
 }  // namespace
+
+std::int64_t Engine::ToolWaitNs(const protocol::Message& message, std::int64_t now_ns) {
+  if (message.method != "tools/call") return 0;
+  const json::value* name = message.params.if_contains("name");
+  if (name == nullptr || !name->is_string()) return 0;
+  auto snapshot = catalog_.Get();
+  auto it = snapshot->tools.find(std::string_view(name->get_string()));
+  if (it == snapshot->tools.end()) return 0;
+  return it->second->calls.Take(now_ns, it->second->call_rate);
+}
+
+Admission Engine::Throttle(const protocol::Message& message, Admission admitted) {
+  if (!admitted.admitted()) return admitted;
+  const bool session_limits = admitted.session && (session_rate_.enabled() || session_byte_rate_.enabled());
+  const bool tool_limits = message.is_request() && catalog_.has_tool_rates();
+  if (!session_limits && !tool_limits) return admitted;
+  const std::int64_t now_ns = NowMs() * 1'000'000;
+  if (session_limits) {
+    Session& s = *admitted.session;
+    if (!message.is_request()) {
+      // Notifications and answers are not refused (the client is owed
+      // nothing for them), but their bytes count.
+      s.byte_rate().Charge(now_ns, session_byte_rate_, static_cast<double>(message.wire_bytes));
+      return admitted;
+    }
+    if (std::int64_t wait = s.request_rate().Take(now_ns, session_rate_)) {
+      metrics_.rate_limited[observe::kLimitSession].Add();
+      return RateLimited(wait, "this session's request rate");
+    }
+    if (std::int64_t wait = s.byte_rate().Take(now_ns, session_byte_rate_, static_cast<double>(message.wire_bytes))) {
+      metrics_.rate_limited[observe::kLimitSessionBytes].Add();
+      return RateLimited(wait, "this session's byte rate");
+    }
+  }
+  if (tool_limits) {
+    if (std::int64_t wait = ToolWaitNs(message, now_ns)) {
+      metrics_.rate_limited[observe::kLimitTool].Add();
+      return RateLimited(wait, "this tool's call rate");
+    }
+  }
+  return admitted;
+}
 
 Admission Engine::AdmitStateless(const protocol::Message& message, const Envelope& envelope) {
   namespace meta = protocol::meta;
@@ -139,7 +190,7 @@ Admission Engine::AdmitStateless(const protocol::Message& message, const Envelop
 
 Admission Engine::Admit(const protocol::Message& message, const Envelope& envelope, const SessionSetup& setup,
                         std::uint64_t owner) {
-  if (IsStateless(message, envelope)) return AdmitStateless(message, envelope);
+  if (IsStateless(message, envelope)) return Throttle(message, AdmitStateless(message, envelope));
   if (message.is_request() && message.method == "initialize") {
     if (!envelope.session_id.empty()) {
       return Refused(Refusal::kAlreadyInitialized, ErrorCode::kInvalidRequest,
@@ -147,8 +198,8 @@ Admission Engine::Admit(const protocol::Message& message, const Envelope& envelo
     }
     return Open(message, setup, owner);
   }
-  if (envelope.session_id.empty() && envelope.session_optional) return {};
-  return Resolve(envelope, owner);
+  if (envelope.session_id.empty() && envelope.session_optional) return Throttle(message, {});
+  return Throttle(message, Resolve(envelope, owner));
 }
 
 Admission Engine::Resolve(const Envelope& envelope, std::uint64_t owner) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <memory>
@@ -16,6 +17,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "common/mutex.h"
+#include "guard/gcra.h"
 #include "mcpx/types.h"
 
 namespace mcpx::engine {
@@ -42,9 +44,18 @@ class ListPageCache {
   mutable std::array<std::string, kKinds> text_;
 };
 
+// A registered tool with what the server keeps for it: its call rate
+// (Tool::rate), shared by every snapshot that holds the tool; replacing the
+// tool starts afresh.
+struct ToolEntry : Tool {
+  explicit ToolEntry(Tool tool) : Tool(std::move(tool)), call_rate(rate, rate_burst) {}
+  const guard::GcraRate call_rate;
+  mutable guard::GcraCell calls;
+};
+
 struct CatalogSnapshot {
   // Ordered maps: pagination walks them in a stable order.
-  std::map<std::string, std::shared_ptr<const Tool>, std::less<>> tools;
+  std::map<std::string, std::shared_ptr<const ToolEntry>, std::less<>> tools;
   std::map<std::string, std::shared_ptr<const Resource>, std::less<>> resources;
   std::vector<std::shared_ptr<const ResourceTemplate>> templates;
   std::map<std::string, std::shared_ptr<const Prompt>, std::less<>> prompts;
@@ -65,6 +76,11 @@ class Catalog {
     return snapshot_;
   }
 
+  // Whether any tool ever registered had a call rate (Tool::rate): until
+  // then, admission does not look tools up.
+  bool has_tool_rates() const { return tool_rates_.load(std::memory_order_relaxed); }
+  void NoteToolRate() { tool_rates_.store(true, std::memory_order_relaxed); }
+
   // Applies `edit` to a copy and publishes it; returns what `edit` returned.
   template <typename Edit>
   auto Update(Edit&& edit) {
@@ -80,6 +96,7 @@ class Catalog {
   Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable Mutex mu_;
   std::shared_ptr<const CatalogSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> tool_rates_{false};
 };
 
 }  // namespace mcpx::engine

@@ -65,6 +65,8 @@ Engine::Engine(Server& server, ServerOptions options)
       wall_ms_(SystemNowMs),
       sealer_(options_.request_state_keys,
               options_.request_state_audience.empty() ? options_.name : options_.request_state_audience),
+      session_rate_(options_.session_rate, options_.session_burst),
+      session_byte_rate_(options_.session_bytes_rate, options_.session_bytes_burst),
       buffer_budget_(options_.max_buffered_bytes),
       sessions_(options_.max_sessions),
       expiry_(SweepInterval(options_), std::max(options_.session_idle_timeout, options_.init_timeout)),

@@ -44,10 +44,12 @@
 #include "engine/fanout/hub.h"
 #include "engine/fanout/subscribers.h"
 #include "engine/inflight.h"
+#include "engine/maintenance.h"
 #include "engine/port.h"
 #include "engine/request.h"
 #include "engine/session.h"
 #include "engine/session_directory.h"
+#include "guard/gcra.h"
 #include "mcpx/server.h"
 #include "observe/metrics.h"
 #include "protocol/jsonrpc.h"
@@ -65,6 +67,8 @@ class Engine {
   // The I/O context for a new connection, round-robin over the I/O threads.
   boost::asio::io_context& NextIo();
   observe::Metrics& metrics() { return metrics_; }
+  // ServerOptions::session_bytes_rate, for the responses a session is sent.
+  const guard::GcraRate& session_byte_rate() const { return session_byte_rate_; }
   // Bytes held for clients, process-wide (ServerOptions::max_buffered_bytes).
   ByteBudget& buffer_budget() { return buffer_budget_; }
   SessionDirectory& sessions() { return sessions_; }
@@ -159,6 +163,11 @@ class Engine {
   // the sweep about once a second; public for tests.
   std::size_t EndIdleListens();
 
+  // Housekeeping run on a worker every kMaintenancePeriod (the guards'
+  // stale keys).
+  Maintenance& maintenance() { return maintenance_; }
+  static constexpr std::int64_t kMaintenancePeriodMs = 10'000;
+
   // Runs `fn` on a worker thread.
   void Post(std::function<void()> fn);
   // Runs `fn` on a worker after `delay`.
@@ -232,6 +241,12 @@ class Engine {
   Admission Open(const protocol::Message& initialize, const SessionSetup& setup, std::uint64_t owner);
   // A 2026-07-28 message: its _meta, headers and method (admission.cc).
   Admission AdmitStateless(const protocol::Message& message, const Envelope& envelope);
+  // The rate limits that need the parsed message (admission.cc): its
+  // session's requests and bytes, its tool's calls. Refuses `admitted` with
+  // kRateLimited, or returns it as it was.
+  Admission Throttle(const protocol::Message& message, Admission admitted);
+  // The tool a tools/call names, when it has a call rate.
+  std::int64_t ToolWaitNs(const protocol::Message& message, std::int64_t now_ns);
 
   // Ends every listen stream with its completion result (shutdown).
   void EndListens();
@@ -242,6 +257,8 @@ class Engine {
   std::function<std::int64_t()> now_ms_;
   std::function<std::int64_t()> wall_ms_;
   const Sealer sealer_;
+  const guard::GcraRate session_rate_;       // ServerOptions::session_rate
+  const guard::GcraRate session_byte_rate_;  // ServerOptions::session_bytes_rate
   // Stateless results' fixed members, serialized once (Reply): the
   // serverInfo _meta, and that with "resultType":"complete" before it.
   std::string server_info_member_;
@@ -249,6 +266,9 @@ class Engine {
   std::string list_members_;  // the caching hints, then complete_members_ (or resultType alone)
   observe::Metrics metrics_;
   ByteBudget buffer_budget_;
+  // Before the I/O contexts: a transport's state, freed as they shut down,
+  // removes its task from here.
+  Maintenance maintenance_;
   std::size_t workers_per_session_ = 1; // set by Start()
   SessionDirectory sessions_;
   ClientInitInterner client_inits_;
@@ -279,6 +299,7 @@ class Engine {
   std::unique_ptr<WorkGuard> pool_work_;
   boost::asio::steady_timer sweep_timer_;
   std::int64_t last_hub_sweep_ms_ = 0;  // touched only by the timer's sweep (I/O thread)
+  std::int64_t last_maintenance_ms_ = 0;  // likewise
   boost::asio::steady_timer watchdog_timer_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};

@@ -32,6 +32,7 @@
 
 #include "common/byte_budget.h"
 #include "engine/channel.h"
+#include "engine/maintenance.h"
 #include "engine/request_scope.h"
 #include "engine/session.h"
 #include "mcpx/json.h"
@@ -80,6 +81,7 @@ enum class Refusal : std::uint8_t {
   kHeaderMismatch,      // 2026: a header missing, or not what the body says
   kMethodNotFound,      // 2026: a method the request's revision does not have
   kMissingCapability,   // 2026: the client did not declare what the tool needs
+  kRateLimited,         // over its session's or its tool's rate: retry after retry_after_ms
 };
 
 struct Admission {
@@ -96,6 +98,8 @@ struct Admission {
   // A 2026-07-28 message: served without a session, its revision and client
   // named in its own _meta.
   bool stateless = false;
+  // kRateLimited: how long until the same request would pass.
+  std::int64_t retry_after_ms = 0;
 
   bool admitted() const { return refusal == Refusal::kNone; }
 };
@@ -130,6 +134,8 @@ class Port {
   boost::asio::io_context& io();
   // Runs `fn` on a worker thread.
   void Post(std::function<void()> fn);
+  // Registers housekeeping run on a worker every few seconds (Maintenance).
+  [[nodiscard]] Maintenance::Handle AddMaintenance(Maintenance::Task task);
   bool draining() const;
   std::int64_t NowMs() const;
   observe::Metrics& metrics() const { return metrics_; }

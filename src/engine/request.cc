@@ -3,6 +3,7 @@
 #include <chrono>
 #include <utility>
 
+#include "engine/engine.h"
 #include "engine/inflight.h"
 #include "protocol/jsonrpc.h"
 #include "protocol/meta.h"
@@ -109,13 +110,21 @@ void RequestState::OnCancel(std::function<void()> fn) {
   fn();
 }
 
+void RequestState::ChargeBytesOut(std::size_t bytes) {
+  if (session_ && engine_->session_byte_rate().enabled()) {
+    session_->byte_rate().Charge(engine_->NowMs() * 1'000'000, engine_->session_byte_rate(), static_cast<double>(bytes));
+  }
+}
+
 void RequestState::SendRelated(std::string message) {
   if (done() || !channel_) return;
+  ChargeBytesOut(message.size());
   channel_->Send(std::move(message), /*final=*/false);
 }
 
 bool RequestState::Finish(std::string response) {
   if (done_.exchange(true, std::memory_order_acq_rel)) return false;
+  ChargeBytesOut(response.size());
   if (channel_) channel_->Send(std::move(response), /*final=*/true);
   Done();
   return true;

@@ -13,7 +13,8 @@ Server::~Server() = default;
 
 void Server::AddTool(Tool tool) {
   if (!tool.handler && !tool.async_handler) throw std::invalid_argument("tool without handler");
-  auto shared = std::make_shared<const Tool>(std::move(tool));
+  auto shared = std::make_shared<const engine::ToolEntry>(std::move(tool));
+  if (shared->call_rate.enabled()) engine_->catalog().NoteToolRate();
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     c.tools[shared->name] = shared;
     return true;

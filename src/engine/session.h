@@ -26,6 +26,7 @@
 #include "common/intrusive_list.h"
 #include "common/mutex.h"
 #include "engine/channel.h"
+#include "guard/gcra.h"
 #include "mcpx/context.h"
 #include "mcpx/json.h"
 
@@ -130,6 +131,11 @@ class Session : private ListNode {
   void set_owner(std::uint64_t owner) { owner_ = owner; }
   std::uint64_t owner() const { return owner_; }
 
+  // Its rate limits (ServerOptions::session_rate, session_bytes_rate): one
+  // atomic word each, so a check takes no lock.
+  guard::GcraCell& request_rate() { return request_rate_; }
+  guard::GcraCell& byte_rate() { return byte_rate_; }
+
  private:
   friend class ExpiryWheel;
 
@@ -145,6 +151,8 @@ class Session : private ListNode {
   std::uint64_t owner_ = 0;  // set before the session is published
   bool expires_ = true;  // set before the session is published
   std::size_t worker_share_ = 0;
+  guard::GcraCell request_rate_;
+  guard::GcraCell byte_rate_;
 
   // One mutex for every table below, each use a single map operation (one
   // per table would cost an idle session 56 bytes each).

@@ -226,6 +226,10 @@ void Engine::ContinueSweep(std::int64_t now, std::size_t expired) {
       if (const std::size_t n = EndIdleListens(); n > 0) observe::Log().debug("ended {} idle listen stream(s)", n);
     });
   }
+  if (now - last_maintenance_ms_ >= kMaintenancePeriodMs && maintenance_.size() > 0) {
+    last_maintenance_ms_ = now;
+    Post([this, now] { maintenance_.RunAll(now); });
+  }
   ScheduleSweep();
 }
 }  // namespace mcpx::engine

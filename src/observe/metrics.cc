@@ -30,6 +30,12 @@ MethodId MethodIdOf(std::string_view method) {
 
 std::string_view MethodName(MethodId id) { return kMethodNames[static_cast<std::size_t>(id)]; }
 
+std::string_view LimitName(LimitKind kind) {
+  static constexpr std::array<std::string_view, kLimitKinds> kNames = {"address", "connection_rate", "session",
+                                                                       "session_bytes", "tool"};
+  return kNames[kind];
+}
+
 std::string RenderPrometheus(const Metrics& m, const MetricsExtras& x) {
   std::ostringstream out;
   Line(out, "mcpx_sessions_active", "gauge", "Sessions in the directory.", x.sessions_active);
@@ -92,7 +98,12 @@ std::string RenderPrometheus(const Metrics& m, const MetricsExtras& x) {
   Line(out, "mcpx_connections_refused_per_ip_total", "counter",
        "Connections closed at accept because their address already had max_connections_per_ip.",
        m.connections_refused_per_ip.value());
-  Line(out, "mcpx_rate_limited_total", "counter", "Requests refused with 429 by a rate limit.", m.rate_limited.value());
+  out << "# HELP mcpx_rate_limited_total Requests (or connections) refused by a rate limit, by limit.\n"
+         "# TYPE mcpx_rate_limited_total counter\n";
+  for (std::size_t i = 0; i < kLimitKinds; ++i) {
+    out << "mcpx_rate_limited_total{limit=\"" << LimitName(static_cast<LimitKind>(i)) << "\"} "
+        << m.rate_limited[i].value() << '\n';
+  }
   Line(out, "mcpx_listen_idle_ended_total", "counter",
        "Listen streams ended with their result after delivering nothing for listen_idle_timeout.",
        m.listen_idle_ended.value());

@@ -46,6 +46,17 @@ std::string_view MethodName(MethodId id);
 
 enum class Outcome : std::uint8_t { kOk, kError, kCancelled, kCount };
 
+// The rate limits, as mcpx_rate_limited_total{limit=...} names them.
+enum LimitKind : std::size_t {
+  kLimitAddress,         // requests per client address (HttpOptions::ip_rate)
+  kLimitConnectionRate,  // new connections per client address
+  kLimitSession,         // requests per session (ServerOptions::session_rate)
+  kLimitSessionBytes,    // bytes per session (ServerOptions::session_bytes_rate)
+  kLimitTool,            // calls per tool (Tool::rate)
+  kLimitKinds
+};
+std::string_view LimitName(LimitKind kind);
+
 struct Metrics {
   Counter sessions_created;
   Counter sessions_expired;
@@ -68,7 +79,7 @@ struct Metrics {
   Counter overload_refusals;  // requests refused because the byte budget was spent
   Counter offloaded_parses;   // large bodies parsed on a worker instead of the I/O thread
   Counter accept_errors;      // failed accepts (each followed by a back-off on fd exhaustion)
-  Counter rate_limited;       // requests refused with 429 by a rate limit
+  std::array<Counter, kLimitKinds> rate_limited;  // requests refused with 429, by the limit they hit
   Counter connections_refused_per_ip;  // connections closed at accept: their address had max_connections_per_ip
   Counter limit_refusals;     // requests refused for an over-long id, token or _meta
   // Fan-out (engine/fanout).

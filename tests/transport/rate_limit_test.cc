@@ -16,16 +16,34 @@
 #include "mcpx/http_transport.h"
 #include "mcpx/server.h"
 #include "support/http_client.h"
+#include "support/mcp_http.h"
 
 namespace mcpx {
 namespace {
 
 using testing::HttpClient;
+using testing::InitializeSession;
+using testing::McpHeaders;
+
+std::string Ping(int id) { return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"method":"ping"})"; }
+
+std::string CallBulk(int id, std::size_t size) {
+  return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
+         R"(,"method":"tools/call","params":{"name":"bulk","arguments":{"size":)" + std::to_string(size) + "}}}";
+}
 
 class RateLimitTest : public ::testing::Test {
  protected:
-  void Start(HttpOptions hopts) {
-    server_ = std::make_unique<Server>(ServerOptions{.worker_threads = 2});
+  void Start(HttpOptions hopts, ServerOptions options = {}) {
+    options.worker_threads = 2;
+    server_ = std::make_unique<Server>(std::move(options));
+    // A tool whose answer is `size` bytes of text.
+    server_->AddTool({.name = "bulk",
+                      .execution = Execution::kInline,
+                      .handler = [](Context&, const json::object& args) {
+                        const auto size = args.contains("size") ? args.at("size").to_number<std::size_t>() : 1;
+                        return ToolResult::Text(std::string(size, 'x'));
+                      }});
     engine::ServerAccess::EngineOf(*server_).SetClockForTesting([this] { return now_ms_.load(); });
     server_->Start();
     hopts.port = 0;
@@ -36,7 +54,10 @@ class RateLimitTest : public ::testing::Test {
     http_.reset();
     if (server_) server_->Stop();
   }
-  std::uint64_t Refused() { return engine::ServerAccess::EngineOf(*server_).metrics().rate_limited.value(); }
+  std::uint64_t Refused(observe::LimitKind kind) {
+    return engine::ServerAccess::EngineOf(*server_).metrics().rate_limited[kind].value();
+  }
+  std::uint64_t Refused() { return engine::ServerAccess::EngineOf(*server_).metrics().rate_limited[observe::kLimitAddress].value(); }
 
   std::atomic<std::int64_t> now_ms_{1'000'000};
   std::unique_ptr<Server> server_;
@@ -108,6 +129,71 @@ TEST_F(RateLimitTest, ConnectionsPastTheLimitForOneAddressAreClosedAtAccept) {
     }
   }
   EXPECT_TRUE(served);
+}
+
+TEST_F(RateLimitTest, ASessionOverItsRateGets429WhileOtherSessionsAreServed) {
+  Start({}, {.session_rate = 2, .session_burst = 2});
+  HttpClient a(port_);
+  HttpClient b(port_);  // the same address: the limit is the session's
+  const std::string sa = InitializeSession(a);
+  const std::string sb = InitializeSession(b);
+  EXPECT_EQ(a.Request("POST", "/mcp", Ping(2), McpHeaders(sa)).status, 200);
+  EXPECT_EQ(a.Request("POST", "/mcp", Ping(3), McpHeaders(sa)).status, 200);
+  const auto refused = a.Request("POST", "/mcp", Ping(4), McpHeaders(sa));
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.header("retry-after"), "1");
+  const json::value error = refused.json();
+  EXPECT_EQ(error.at("id"), 4);
+  EXPECT_EQ(error.at("error").at("code"), -32000);
+  EXPECT_EQ(error.at("error").at("data").at("retryAfterMs"), 500);
+  EXPECT_NE(refused.header("connection"), "close");  // the session, not the address, is limited
+  EXPECT_EQ(b.Request("POST", "/mcp", Ping(2), McpHeaders(sb)).status, 200);
+
+  now_ms_ += 500;  // one request back at 2/s
+  EXPECT_EQ(a.Request("POST", "/mcp", Ping(5), McpHeaders(sa)).status, 200);
+  EXPECT_EQ(a.Request("POST", "/mcp", Ping(6), McpHeaders(sa)).status, 429);
+  EXPECT_EQ(Refused(observe::kLimitSession), 2u);
+  EXPECT_EQ(Refused(observe::kLimitAddress), 0u);
+}
+
+TEST_F(RateLimitTest, ASessionOverItsByteRateWaitsForWhatItWasSent) {
+  Start({}, {.session_bytes_rate = 10'000, .session_bytes_burst = 10'000});
+  HttpClient a(port_);
+  const std::string sa = InitializeSession(a);
+  // One answer larger than the whole burst passes when nothing is owed...
+  EXPECT_EQ(a.Request("POST", "/mcp", CallBulk(2, 30'000), McpHeaders(sa)).status, 200);
+  // ...and the session then owes about two seconds.
+  const auto refused = a.Request("POST", "/mcp", Ping(3), McpHeaders(sa));
+  ASSERT_EQ(refused.status, 429);
+  const std::int64_t wait_ms = refused.json().at("error").at("data").at("retryAfterMs").as_int64();
+  EXPECT_GT(wait_ms, 1900);
+  EXPECT_LT(wait_ms, 2200);
+  EXPECT_EQ(refused.header("retry-after"), std::to_string((wait_ms + 999) / 1000));
+  now_ms_ += wait_ms;
+  EXPECT_EQ(a.Request("POST", "/mcp", Ping(4), McpHeaders(sa)).status, 200);
+  EXPECT_EQ(Refused(observe::kLimitSessionBytes), 1u);
+}
+
+TEST_F(RateLimitTest, AToolOverItsCallRateIsRefusedForEveryClientAndOthersAreServed) {
+  Start({});
+  server_->AddTool({.name = "scarce",
+                    .execution = Execution::kInline,
+                    .handler = [](Context&, const json::object&) { return ToolResult::Text("ok"); },
+                    .rate = 1,
+                    .rate_burst = 1});
+  HttpClient a(port_);
+  HttpClient b(port_, "127.0.0.2");
+  const std::string sa = InitializeSession(a);
+  const std::string sb = InitializeSession(b);
+  const std::string call = R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"scarce"}})";
+  EXPECT_EQ(a.Request("POST", "/mcp", call, McpHeaders(sa)).status, 200);
+  const auto refused = b.Request("POST", "/mcp", call, McpHeaders(sb));
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.json().at("error").at("data").at("retryAfterMs"), 1000);
+  EXPECT_EQ(b.Request("POST", "/mcp", CallBulk(8, 1), McpHeaders(sb)).status, 200);  // another tool
+  now_ms_ += 1000;
+  EXPECT_EQ(b.Request("POST", "/mcp", call, McpHeaders(sb)).status, 200);
+  EXPECT_EQ(Refused(observe::kLimitTool), 1u);
 }
 
 TEST_F(RateLimitTest, WithoutALimitNothingIsRefused) {

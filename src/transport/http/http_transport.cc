@@ -42,6 +42,10 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
     if (options.max_connections == 0) options.max_connections = DefaultMaxConnections(options.raise_fd_limit);
     shared_ = std::make_shared<HttpShared>(
         port_, options, HostPolicy(options.host, port, options.allowed_hosts, options.allowed_origins));
+    // The guards' stale keys, on the engine's maintenance timer.
+    maintenance_ = port_.AddMaintenance([weak = std::weak_ptr<HttpShared>(shared_)](std::int64_t now_ms) {
+      if (auto shared = weak.lock()) shared->SweepGuards(now_ms);
+    });
     net::post(acceptor_.get_executor(), [self = shared_from_this()] { self->Accept(); });
     return port;
   }
@@ -90,6 +94,13 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
     }
     std::string peer;
     if (const tcp::endpoint remote = socket.remote_endpoint(ignored); !ignored) peer = remote.address().to_string();
+    if (shared_->connect_limiter.enabled() && !peer.empty() &&
+        shared_->connect_limiter.Admit(peer, [&peer] { return guard::AddressPrefix(peer); },
+                                       port_.NowMs() * 1000) != 0) {
+      port_.metrics().rate_limited[observe::kLimitConnectionRate].Add();
+      socket.close(ignored);
+      return;
+    }
     guard::ConnectionSlot slot;
     if (const std::size_t limit = shared_->options.max_connections_per_ip; limit != 0 && !peer.empty()) {
       if (!shared_->connections_by_ip.Acquire(peer, limit)) {
@@ -146,6 +157,7 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
   net::steady_timer backoff_{acceptor_.get_executor()};
   bool backing_off_ = false;
   std::shared_ptr<HttpShared> shared_;
+  engine::Maintenance::Handle maintenance_;
 };
 
 HttpTransport::HttpTransport(Server& server, HttpOptions options)

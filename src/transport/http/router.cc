@@ -54,7 +54,7 @@ Answer OverloadedAnswer(observe::Metrics& metrics) {
 }
 
 Answer RateLimitedAnswer(observe::Metrics& metrics, std::int64_t retry_after_s) {
-  metrics.rate_limited.Add();
+  metrics.rate_limited[observe::kLimitAddress].Add();
   Answer a = ErrorAnswer(status::too_many_requests, ErrorCode::kServerOverloaded,
                          "Too Many Requests: rate limit for this client address; retry later");
   a.headers.append("Retry-After: ").append(std::to_string(std::max<std::int64_t>(retry_after_s, 1))).append("\r\n");
@@ -70,6 +70,12 @@ Answer RefusalAnswer(const engine::Admission& refused, const json::value& id) {
       return ErrorAnswer(status::not_found, refused.code, refused.message, id);
     case Refusal::kUnavailable:
       return UnavailableAnswer(id, refused.message, "5");
+    case Refusal::kRateLimited: {
+      // The client, not its address, is over a limit: the connection stays.
+      Answer a = ErrorAnswer(status::too_many_requests, refused.code, refused.message, id, refused.data);
+      a.headers.append("Retry-After: ").append(std::to_string((refused.retry_after_ms + 999) / 1000)).append("\r\n");
+      return a;
+    }
     case Refusal::kNone:  // not a refusal; never asked
     case Refusal::kSessionRequired:
     case Refusal::kUnsupportedVersion:

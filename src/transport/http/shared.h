@@ -27,6 +27,8 @@ struct HttpShared {
             {options.event_store_events, options.event_store_bytes}, &port.metrics(), store_budget})),
         limits{options.max_header_bytes, options.max_body_bytes, options.max_header_fields},
         ip_limiter(guard::RateLimit{options.ip_rate, options.ip_burst}, options.max_rate_keys),
+        connect_limiter(guard::RateLimit{options.ip_connection_rate, options.ip_connection_burst},
+                        options.max_rate_keys),
         setup([this](engine::Session& session) {
           // A new session's streams and event store (held by the session,
           // which may outlive the transport: hence the shared config). Made
@@ -39,6 +41,13 @@ struct HttpShared {
   HttpShared(const HttpShared&) = delete;
   HttpShared& operator=(const HttpShared&) = delete;
 
+  // Drops the guards' entries that hold nothing any more (engine
+  // maintenance).
+  void SweepGuards(std::int64_t now_ms) {
+    ip_limiter.Sweep(now_ms * 1000);
+    connect_limiter.Sweep(now_ms * 1000);
+  }
+
   engine::Port port;
   const HttpOptions options;
   const HostPolicy policy;
@@ -49,6 +58,8 @@ struct HttpShared {
   const RequestLimits limits;
   // ServerOptions::ip_rate per client address (disabled at 0).
   guard::RateLimiter ip_limiter;
+  // HttpOptions::ip_connection_rate per client address (disabled at 0).
+  guard::RateLimiter connect_limiter;
   // Open connections per client address (HttpOptions::max_connections_per_ip).
   guard::ConnectionCounter connections_by_ip;
   const engine::SessionSetup setup;

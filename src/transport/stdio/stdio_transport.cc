@@ -164,7 +164,7 @@ class StdioTransport::Impl {
         setup_);
     if (!admission.admitted()) {
       if (message.is_request()) {
-        writer_->Send(protocol::SerializeError(message.id, admission.code, admission.message), true);
+        writer_->Send(protocol::SerializeError(message.id, admission.code, admission.message, admission.data), true);
       }
       // A session that ended (closed through Server::CloseSession) stays
       // ended: later messages are refused like this one.
