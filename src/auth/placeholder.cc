@@ -1,2 +1,0 @@
-// Replaced by the token validator.
-namespace mcpx::auth {}
