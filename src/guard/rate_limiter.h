@@ -7,29 +7,27 @@
 // 1/rate), and moves TAT one interval on; refused, it learns how long until
 // it would be admitted (Retry-After). Admission is one compare-and-swap.
 //
-// The table is 16 shards of key -> bucket, each under its own mutex (shared
-// for lookups, exclusive to add or drop keys). It holds at most `max_keys`
-// keys: a key that does not fit is charged to its `coarse` key instead (an
-// address's /24 or /64 prefix: rotating IPv6 sources then share one bucket),
-// and when that does not fit either, to one overflow bucket. A bucket that
-// has refilled completely is the same as no bucket; Sweep drops those, and a
-// full shard sweeps itself before it refuses a key.
+// The table is a KeyTable (guard/key_table.h): 16 shards of key -> bucket,
+// each under its own mutex (shared for lookups, exclusive to add or drop
+// keys). It holds at most `max_keys` keys: a key that does not fit is charged
+// to its `coarse` key instead (an address's /24 or /64 prefix: rotating IPv6
+// sources then share one bucket), and when that does not fit either, to one
+// overflow bucket. A bucket that has refilled completely is the same as no
+// bucket; Sweep drops those, and a full shard sweeps itself before it
+// refuses a key.
 //
 // Thread safety: safe for concurrent use. Time is passed in (microseconds of
 // any monotonic clock), so tests drive it.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 
-#include "absl/container/node_hash_map.h"
 #include "absl/functional/function_ref.h"
-#include "common/mutex.h"
+#include "guard/key_table.h"  // also declares AddressPrefix
 
 namespace mcpx::guard {
 
@@ -63,34 +61,13 @@ class RateLimiter {
   // Drops the buckets that have refilled; returns how many.
   std::size_t Sweep(std::int64_t now_us);
 
-  std::size_t size() const { return size_.load(std::memory_order_relaxed); }
+  std::size_t size() const { return table_.size(); }
   bool enabled() const { return interval_us_ > 0; }
 
  private:
-  struct alignas(64) Shard {
-    mutable Mutex mu;
-    // Node-based: a bucket stays put while others are added.
-    absl::node_hash_map<std::string, RateBucket> buckets ABSL_GUARDED_BY(mu);
-  };
-  static constexpr std::size_t kShards = 16;
-
-  // The bucket of `key`, added if there is room; null if there is none.
-  // Takes from it under the shard's lock (a sweep may not drop it meanwhile).
-  bool TryTake(std::string_view key, std::int64_t now_us, std::int64_t* wait_us);
-  std::size_t SweepShard(Shard& shard, std::int64_t now_us) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
-  Shard& ShardOf(std::string_view key);
-
   const std::int64_t interval_us_;   // 1/rate
   const std::int64_t tolerance_us_;  // (burst - 1) intervals
-  const std::size_t max_per_shard_;
-  std::atomic<std::size_t> size_{0};
-  std::array<Shard, kShards> shards_;
-  RateBucket overflow_;
+  KeyTable<RateBucket> table_;
 };
-
-// The key that addresses aggregate to when the table is full: the /24 of an
-// IPv4 address, the /64 of an IPv6 one ("10.1.2.0/24", "2001:db8:0:1::/64");
-// the input itself when it does not parse.
-std::string AddressPrefix(std::string_view address);
 
 }  // namespace mcpx::guard
