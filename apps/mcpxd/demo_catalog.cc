@@ -52,7 +52,16 @@ void CountdownStep(Context ctx, int left, int total, int step_ms, Reply<ToolResu
 
 }  // namespace
 
-void Register(Server& server) {
+void Register(Server& server, bool scopes) {
+  if (scopes) {
+    server.AddTool({
+        .name = "admin_only",
+        .description = "Says who called it; only for tokens with the mcp:admin scope.",
+        .execution = Execution::kInline,
+        .handler = [](Context&, const json::object&) { return ToolResult::Text("admin ok"); },
+        .scopes = {"mcp:admin"},
+    });
+  }
   server.AddTool({
       .name = "echo",
       .title = "Echo",
@@ -64,6 +73,7 @@ void Register(Server& server) {
       .handler = [](Context&, const json::object& args) {
         return ToolResult::Text(StringArg(args, "text"));
       },
+      .scopes = scopes ? std::vector<std::string>{"mcp:tools"} : std::vector<std::string>{},
   });
 
   server.AddTool({

@@ -4,6 +4,8 @@
 namespace mcpx {
 class Server;
 namespace demo {
-void Register(Server& server);
+// `scopes`: with bearer authentication, echo needs "mcp:tools" and the
+// admin_only tool (which needs "mcp:admin") is added.
+void Register(Server& server, bool scopes = false);
 }
 }  // namespace mcpx

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/auth_flags.h"
 #include "common/guard_flags.h"
 #include "common/serve.h"
 #include "demo_catalog.h"
@@ -32,14 +33,17 @@ int main(int argc, char** argv) {
   app.add_option("--session-timeout-min", idle_minutes, "Idle session expiry in minutes")
       ->capture_default_str();
   const auto guard_flags_parsed = mcpx::apps::AddGuardFlags(app, options, http);
+  const auto auth_flags_parsed = mcpx::apps::AddAuthFlags(app, http);
   app.add_option("--drain-ms", drain_ms, "On SIGTERM/SIGINT, how long running requests may finish")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   guard_flags_parsed();
+  auth_flags_parsed();
+  if (http.auth && http.auth->scopes_supported.empty()) http.auth->scopes_supported = {"mcp:tools", "mcp:admin"};
   options.session_idle_timeout = std::chrono::minutes(idle_minutes);
 
   mcpx::Server server(options);
-  mcpx::demo::Register(server);
+  mcpx::demo::Register(server, /*scopes=*/http.auth.has_value());
   if (stdio) {
     mcpx::apps::HandleTerminationSignals([&server] { server.Stop(); });
     server.Start();

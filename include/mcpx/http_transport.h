@@ -19,8 +19,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "mcpx/auth.h"
 
 namespace mcpx {
 
@@ -90,6 +93,9 @@ struct HttpOptions {
   // Addresses tracked at once; past it an address shares the bucket of its
   // /24 (IPv4) or /64 (IPv6), then one bucket for all the rest.
   std::size_t max_rate_keys = 65536;
+
+  // Bearer authentication of the MCP endpoint (mcpx/auth.h). Unset: none.
+  std::optional<AuthOptions> auth;
 };
 
 class HttpTransport {

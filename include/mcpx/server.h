@@ -81,6 +81,9 @@ struct ServerOptions {
   // owed. 0: no limit.
   double session_bytes_rate = 0;
   double session_bytes_burst = 0;
+  // The circuit breaker of every tool without its own (Tool::breaker).
+  // Unset: none.
+  std::optional<BreakerPolicy> tool_breaker;
   // Workers a single session's handlers may occupy at once; its further pool
   // handlers wait in its own queue, so no session can starve the others (a
   // handler blocked in RequestClientSync holds its worker). 0: a quarter of

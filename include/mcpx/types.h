@@ -63,6 +63,21 @@ using ToolHandler = std::function<ToolResult(Context& ctx, const json::object& a
 using AsyncToolHandler =
     std::function<void(Context ctx, const json::object& arguments, Reply<ToolResult> reply)>;
 
+// A tool's circuit breaker: after too many of its recent calls failed (or
+// were slow), calls are answered at once with a tool error result naming
+// the breaker, for `open_for`; then up to `half_open_calls` trial calls
+// decide whether it closes again or stays open. A failure is an error
+// result (isError), a JSON-RPC error or an exception from the handler.
+struct BreakerPolicy {
+  double failure_rate = 0.5;  // opens when this share of the window's calls failed; 0: not checked
+  double slow_rate = 0;       // opens when this share took `slow_call` or longer; 0: not checked
+  std::chrono::milliseconds slow_call = std::chrono::seconds(10);
+  std::uint32_t min_calls = 20;  // calls in the window before it may open
+  std::chrono::milliseconds window = std::chrono::seconds(30);
+  std::chrono::milliseconds open_for = std::chrono::seconds(30);
+  std::uint32_t half_open_calls = 3;
+};
+
 struct Tool {
   std::string name;
   std::string title;
@@ -87,6 +102,12 @@ struct Tool {
   // its rate (HTTP 429 with Retry-After, JSON-RPC -32000). 0: no limit.
   double rate = 0;
   double rate_burst = 0;
+  // OAuth scopes a caller's token must carry (HTTP with AuthOptions): one
+  // without them is refused (403 insufficient_scope) and does not see it
+  // listed. Empty: any authenticated caller.
+  std::vector<std::string> scopes;
+  // Its circuit breaker; unset: ServerOptions::tool_breaker.
+  std::optional<BreakerPolicy> breaker;
 
   json::object ToJson() const;
 };
@@ -113,6 +134,8 @@ struct Resource {
   // 2026-07-28: how long a client may reuse what resources/read returns;
   // unset: ServerOptions::cache_ttl.
   std::optional<std::chrono::milliseconds> cache_ttl;
+  // As Tool::scopes.
+  std::vector<std::string> scopes;
   json::object ToJson() const;
 };
 
@@ -128,6 +151,8 @@ struct ResourceTemplate {
   ResourceReader read;
   // As Resource::cache_ttl, for every resource the template matches.
   std::optional<std::chrono::milliseconds> cache_ttl;
+  // As Tool::scopes, for every resource the template matches.
+  std::vector<std::string> scopes;
   json::object ToJson() const;
 };
 
@@ -151,6 +176,8 @@ struct Prompt {
   std::string description;
   std::vector<PromptArgument> arguments;
   PromptHandler handler;
+  // As Tool::scopes.
+  std::vector<std::string> scopes;
   json::object ToJson() const;
 };
 

@@ -82,7 +82,47 @@ Admission RateLimited(std::int64_t wait_ns, std::string_view whose) {
   return refused;
 }
 
+// The scopes the item a request names needs, if it has any.
+const std::vector<std::string>* ScopesNamedBy(const protocol::Message& message, const CatalogSnapshot& catalog) {
+  const auto name_of = [&message](std::string_view member) -> std::optional<std::string_view> {
+    const json::value* v = message.params.if_contains(member);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    return std::string_view(v->get_string());
+  };
+  if (message.method == "tools/call" && catalog.scoped[ListPageCache::kTools]) {
+    if (auto name = name_of("name")) {
+      if (auto it = catalog.tools.find(*name); it != catalog.tools.end()) return &it->second->scopes;
+    }
+  } else if (message.method == "prompts/get" && catalog.scoped[ListPageCache::kPrompts]) {
+    if (auto name = name_of("name")) {
+      if (auto it = catalog.prompts.find(*name); it != catalog.prompts.end()) return &it->second->scopes;
+    }
+  } else if (message.method == "resources/read" &&
+             (catalog.scoped[ListPageCache::kResources] || catalog.scoped[ListPageCache::kTemplates])) {
+    if (auto uri = name_of("uri")) {
+      if (auto it = catalog.resources.find(*uri); it != catalog.resources.end()) return &it->second->scopes;
+      std::map<std::string, std::string> vars;
+      for (const auto& t : catalog.templates) {
+        if (MatchUriTemplate(t->uri_template, *uri, vars)) return &t->scopes;
+      }
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+Admission Engine::CheckScopes(const protocol::Message& message, const Principal* who, Admission admitted) {
+  if (who == nullptr || !admitted.admitted() || !message.is_request()) return admitted;
+  auto snapshot = catalog_.Get();
+  const std::vector<std::string>* needed = ScopesNamedBy(message, *snapshot);
+  if (needed == nullptr || who->HasAll(*needed)) return admitted;
+  metrics_.scope_refusals.Add();
+  json::array required;
+  for (const std::string& scope : *needed) required.emplace_back(scope);
+  return Refused(Refusal::kInsufficientScope, ErrorCode::kServerOverloaded, "Forbidden: insufficient scope",
+                 json::object{{"requiredScopes", std::move(required)}});
+}
 
 std::int64_t Engine::ToolWaitNs(const protocol::Message& message, std::int64_t now_ns) {
   if (message.method != "tools/call") return 0;
@@ -190,16 +230,18 @@ Admission Engine::AdmitStateless(const protocol::Message& message, const Envelop
 
 Admission Engine::Admit(const protocol::Message& message, const Envelope& envelope, const SessionSetup& setup,
                         std::uint64_t owner) {
-  if (IsStateless(message, envelope)) return Throttle(message, AdmitStateless(message, envelope));
+  if (IsStateless(message, envelope)) {
+    return Throttle(message, CheckScopes(message, envelope.principal, AdmitStateless(message, envelope)));
+  }
   if (message.is_request() && message.method == "initialize") {
     if (!envelope.session_id.empty()) {
       return Refused(Refusal::kAlreadyInitialized, ErrorCode::kInvalidRequest,
                      "Invalid Request: initialize names a session; a session is initialized once");
     }
-    return Open(message, setup, owner);
+    return Open(message, setup, owner, envelope.principal);
   }
   if (envelope.session_id.empty() && envelope.session_optional) return Throttle(message, {});
-  return Throttle(message, Resolve(envelope, owner));
+  return Throttle(message, CheckScopes(message, envelope.principal, Resolve(envelope, owner)));
 }
 
 Admission Engine::Resolve(const Envelope& envelope, std::uint64_t owner) {
@@ -215,7 +257,13 @@ Admission Engine::Resolve(const Envelope& envelope, std::uint64_t owner) {
   Admission admission;
   admission.session = FindSession(envelope.session_id);
   // Another transport's session is unknown here, so that a transport only
-  // ever meets sessions carrying its own SessionTransport.
+  // ever meets sessions carrying its own SessionTransport; so is another
+  // principal's, so that a session id proves nothing by itself.
+  if (admission.session && admission.session->owner() == owner &&
+      !admission.session->BelongsTo(envelope.principal)) {
+    metrics_.principal_mismatches.Add();
+    admission.session = nullptr;
+  }
   if (!admission.session || admission.session->owner() != owner) {
     return Refused(Refusal::kUnknownSession, ErrorCode::kRequestTimeout, "Session not found");
   }
@@ -226,12 +274,14 @@ Admission Engine::Resolve(const Envelope& envelope, std::uint64_t owner) {
   return admission;
 }
 
-Admission Engine::Open(const protocol::Message& initialize, const SessionSetup& setup, std::uint64_t owner) {
+Admission Engine::Open(const protocol::Message& initialize, const SessionSetup& setup, std::uint64_t owner,
+                       const Principal* principal) {
   std::string error;
   Admission admission;
   admission.session = NewSession(initialize.params, &error);
   if (!admission.session) return Refused(Refusal::kInvalidParams, ErrorCode::kInvalidParams, error);
   admission.session->set_owner(owner);
+  if (principal != nullptr) admission.session->set_principal(std::make_shared<const std::string>(principal->key));
   if (setup) setup(*admission.session);
   if (!Publish(admission.session)) {
     return Refused(Refusal::kUnavailable, ErrorCode::kServerOverloaded,

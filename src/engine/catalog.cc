@@ -1,6 +1,29 @@
 #include "engine/catalog.h"
 
+#include <algorithm>
+
 namespace mcpx::engine {
+namespace {
+
+std::unique_ptr<guard::CircuitBreaker> MakeBreaker(const std::optional<BreakerPolicy>& policy) {
+  if (!policy || (policy->failure_rate <= 0 && policy->slow_rate <= 0)) return nullptr;
+  const auto us = [](std::chrono::milliseconds ms) { return static_cast<std::int64_t>(ms.count()) * 1000; };
+  return std::make_unique<guard::CircuitBreaker>(guard::BreakerOptions{
+      .failure_rate = policy->failure_rate,
+      .slow_rate = policy->slow_rate,
+      .slow_call_us = us(policy->slow_call),
+      .min_calls = std::max<std::uint32_t>(1, policy->min_calls),
+      .window_us = std::max<std::int64_t>(us(policy->window), 1000),
+      .open_for_us = us(policy->open_for),
+      .half_open_calls = std::max<std::uint32_t>(1, policy->half_open_calls)});
+}
+
+}  // namespace
+
+ToolEntry::ToolEntry(Tool tool, const std::optional<BreakerPolicy>& default_breaker)
+    : Tool(std::move(tool)),
+      call_rate(rate, rate_burst),
+      breaker(MakeBreaker(Tool::breaker ? Tool::breaker : default_breaker)) {}
 
 bool MatchUriTemplate(std::string_view tpl, std::string_view uri,
                       std::map<std::string, std::string>& vars) {

@@ -17,6 +17,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "common/mutex.h"
+#include "guard/circuit_breaker.h"
 #include "guard/gcra.h"
 #include "mcpx/types.h"
 
@@ -48,9 +49,12 @@ class ListPageCache {
 // (Tool::rate), shared by every snapshot that holds the tool; replacing the
 // tool starts afresh.
 struct ToolEntry : Tool {
-  explicit ToolEntry(Tool tool) : Tool(std::move(tool)), call_rate(rate, rate_burst) {}
+  // `default_breaker`: ServerOptions::tool_breaker.
+  ToolEntry(Tool tool, const std::optional<BreakerPolicy>& default_breaker);
   const guard::GcraRate call_rate;
   mutable guard::GcraCell calls;
+  // Tool::breaker, else the default; null: none.
+  const std::unique_ptr<guard::CircuitBreaker> breaker;
 };
 
 struct CatalogSnapshot {
@@ -61,6 +65,9 @@ struct CatalogSnapshot {
   std::map<std::string, std::shared_ptr<const Prompt>, std::less<>> prompts;
   std::shared_ptr<const CompletionHandler> completion;
   ListPageCache first_pages;
+  // Whether any item of a kind (ListPageCache::Kind) ever had scopes: until
+  // then, neither admission nor the lists look at them.
+  std::array<bool, ListPageCache::kKinds> scoped{};
 };
 
 // Matches `uri` against an RFC 6570 level-1 template; fills `vars` on success.

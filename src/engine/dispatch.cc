@@ -13,10 +13,10 @@ namespace mcpx::engine {
 
 void Engine::HandleMessage(const SessionPtr& session, protocol::Message message,
                            std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope,
-                           std::string_view peer) {
+                           std::string_view peer, PrincipalPtr principal) {
   switch (message.kind) {
     case protocol::MessageKind::kRequest:
-      HandleRequest(session, message, std::move(channel), scope, peer);
+      HandleRequest(session, message, std::move(channel), scope, peer, std::move(principal));
       return;
     case protocol::MessageKind::kNotification:
       HandleNotification(session, message, scope);
@@ -226,7 +226,7 @@ void Engine::Fail(const std::shared_ptr<RequestState>& r, int code, std::string_
 
 void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message,
                            std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope,
-                           std::string_view peer) {
+                           std::string_view peer, PrincipalPtr principal) {
   // A request without a session is stateless (2026-07-28) when its _meta
   // names its revision (Admit checked the rest); otherwise it is stdio's
   // before initialize, served as the session era.
@@ -306,6 +306,7 @@ void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message
   } else {
     request->set_on_done([this] { metrics_.requests_inflight.Add(-1); });
   }
+  request->set_principal(std::move(principal));
   if (stateless) {
     request->set_peer(peer);
     // Closing a stateless request's stream cancels it (2026-07-28).

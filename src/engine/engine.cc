@@ -234,10 +234,27 @@ void Engine::AfterOnIo(std::chrono::milliseconds delay, std::function<void()> fn
 }
 
 std::string Engine::MetricsText() const {
-  return observe::RenderPrometheus(metrics_, {.sessions_active = sessions_.size(),
-                                             .directory_contended = sessions_.contended(),
-                                             .buffered_bytes = buffer_budget_.used(),
-                                             .buffer_budget = buffer_budget_.limit()});
+  std::string text = observe::RenderPrometheus(metrics_, {.sessions_active = sessions_.size(),
+                                                         .directory_contended = sessions_.contended(),
+                                                         .buffered_bytes = buffer_budget_.used(),
+                                                         .buffer_budget = buffer_budget_.limit()});
+  // The tools' circuit breakers (the catalog's own tools: a bounded set).
+  auto snapshot = catalog_.Get();
+  const std::int64_t now_us = NowMs() * 1000;
+  std::string state, opened;
+  for (const auto& [name, tool] : snapshot->tools) {
+    if (!tool->breaker) continue;
+    const std::string label = "{tool=\"" + observe::EscapeLabel(name) + "\"} ";
+    state += "mcpx_tool_breaker_state" + label + std::to_string(static_cast<int>(tool->breaker->state(now_us))) + "\n";
+    opened += "mcpx_tool_breaker_opened_total" + label + std::to_string(tool->breaker->opened()) + "\n";
+  }
+  if (!state.empty()) {
+    text += "# HELP mcpx_tool_breaker_state A tool's circuit breaker: 0 closed, 1 open, 2 half-open.\n"
+            "# TYPE mcpx_tool_breaker_state gauge\n" + state +
+            "# HELP mcpx_tool_breaker_opened_total Times a tool's circuit breaker opened.\n"
+            "# TYPE mcpx_tool_breaker_opened_total counter\n" + opened;
+  }
+  return text;
 }
 
 }  // namespace mcpx::engine

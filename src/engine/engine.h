@@ -129,7 +129,7 @@ class Engine {
   // the client cancels it); notifications and responses need no channel.
   void HandleMessage(const SessionPtr& session, protocol::Message message,
                      std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope = nullptr,
-                     std::string_view peer = {});
+                     std::string_view peer = {}, PrincipalPtr principal = nullptr);
 
   // Sends a server-to-client request on `via` (or the session's standalone
   // channel) and calls `done` with the answer: on a worker, or, with
@@ -206,7 +206,7 @@ class Engine {
  private:
   void HandleRequest(const SessionPtr& session, protocol::Message& message,
                      std::shared_ptr<Channel> channel, const std::shared_ptr<RequestScope>& scope,
-                     std::string_view peer);
+                     std::string_view peer, PrincipalPtr principal);
   void HandleNotification(const SessionPtr& session, const protocol::Message& message,
                           const std::shared_ptr<RequestScope>& scope);
   void HandleClientResponse(const SessionPtr& session, const protocol::Message& message);
@@ -238,7 +238,8 @@ class Engine {
   // Closes a session already removed from the directory.
   void Finalize(const SessionPtr& session);
   // The initialize path: builds, sets up and publishes a session of `owner`.
-  Admission Open(const protocol::Message& initialize, const SessionSetup& setup, std::uint64_t owner);
+  Admission Open(const protocol::Message& initialize, const SessionSetup& setup, std::uint64_t owner,
+                 const Principal* principal);
   // A 2026-07-28 message: its _meta, headers and method (admission.cc).
   Admission AdmitStateless(const protocol::Message& message, const Envelope& envelope);
   // The rate limits that need the parsed message (admission.cc): its
@@ -247,6 +248,9 @@ class Engine {
   Admission Throttle(const protocol::Message& message, Admission admitted);
   // The tool a tools/call names, when it has a call rate.
   std::int64_t ToolWaitNs(const protocol::Message& message, std::int64_t now_ns);
+  // Refuses `admitted` with kInsufficientScope when the tool, prompt or
+  // resource the message names needs a scope `who` lacks (scopes.cc).
+  Admission CheckScopes(const protocol::Message& message, const Principal* who, Admission admitted);
 
   // Ends every listen stream with its completion result (shutdown).
   void EndListens();

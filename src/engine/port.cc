@@ -18,8 +18,8 @@ Admission Port::Admit(const protocol::Message& message, const Envelope& envelope
 Admission Port::Resolve(const Envelope& envelope) { return engine_.Resolve(envelope, id_); }
 
 void Port::Deliver(const SessionPtr& session, protocol::Message message, std::shared_ptr<Channel> channel,
-                   const std::shared_ptr<RequestScope>& scope, std::string_view peer) {
-  engine_.HandleMessage(session, std::move(message), std::move(channel), scope, peer);
+                   const std::shared_ptr<RequestScope>& scope, std::string_view peer, PrincipalPtr principal) {
+  engine_.HandleMessage(session, std::move(message), std::move(channel), scope, peer, std::move(principal));
 }
 
 void Port::Close(const SessionPtr& session) { engine_.CloseSession(session); }
@@ -30,6 +30,7 @@ void Port::Post(std::function<void()> fn) { engine_.Post(std::move(fn)); }
 Maintenance::Handle Port::AddMaintenance(Maintenance::Task task) { return engine_.maintenance().Add(std::move(task)); }
 bool Port::draining() const { return engine_.draining(); }
 std::int64_t Port::NowMs() const { return engine_.NowMs(); }
+std::int64_t Port::WallMs() const { return engine_.WallMs(); }
 std::string Port::MetricsText() const { return engine_.MetricsText(); }
 
 }  // namespace mcpx::engine

@@ -58,6 +58,10 @@ struct Envelope {
   // Whether a message naming no session is served without one (stdio, where
   // the connection is the session, before initialize) instead of refused.
   bool session_optional = false;
+  // Who the message speaks for, when the transport authenticated it (HTTP
+  // bearer tokens): a session is bound to the principal of its initialize,
+  // and items with scopes need them. Null: unauthenticated.
+  const Principal* principal = nullptr;
 
   // HTTP under 2026-07-28: the headers that mirror the body (Mcp-Method,
   // Mcp-Name, Mcp-Param-{Name}: {Name, raw value}), checked against it.
@@ -82,6 +86,7 @@ enum class Refusal : std::uint8_t {
   kMethodNotFound,      // 2026: a method the request's revision does not have
   kMissingCapability,   // 2026: the client did not declare what the tool needs
   kRateLimited,         // over its session's or its tool's rate: retry after retry_after_ms
+  kInsufficientScope,   // its principal lacks a scope the tool, prompt or resource needs (data.requiredScopes)
 };
 
 struct Admission {
@@ -122,8 +127,10 @@ class Port {
   // `scope`: a sessionless connection's stateless requests (stdio), so that
   // notifications/cancelled finds them; null over HTTP.
   // `peer`: the client's address, for per-client limits (HTTP).
+  // `principal`: who it speaks for (the Envelope's at admission), or null.
   void Deliver(const SessionPtr& session, protocol::Message message, std::shared_ptr<Channel> channel,
-               const std::shared_ptr<RequestScope>& scope = nullptr, std::string_view peer = {});
+               const std::shared_ptr<RequestScope>& scope = nullptr, std::string_view peer = {},
+               PrincipalPtr principal = nullptr);
   // Ends the session as DELETE does. Safe to call twice.
   void Close(const SessionPtr& session);
 
@@ -138,6 +145,8 @@ class Port {
   [[nodiscard]] Maintenance::Handle AddMaintenance(Maintenance::Task task);
   bool draining() const;
   std::int64_t NowMs() const;
+  // Milliseconds since the Unix epoch (token expiry), from the engine's clock.
+  std::int64_t WallMs() const;
   observe::Metrics& metrics() const { return metrics_; }
   ByteBudget& buffer_budget() const { return buffer_budget_; }
   std::string MetricsText() const;

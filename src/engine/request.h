@@ -19,6 +19,7 @@
 #include "common/intrusive_list.h"
 #include "common/mutex.h"
 #include "engine/channel.h"
+#include "engine/principal.h"
 #include "engine/session.h"
 #include "mcpx/json.h"
 #include "mcpx/types.h"
@@ -57,6 +58,9 @@ class RequestState : public std::enable_shared_from_this<RequestState>, private 
   // per-client limits; empty otherwise.
   const std::string& peer() const { return peer_; }
   void set_peer(std::string_view peer) { peer_ = peer; }
+  // Who it speaks for, when its transport authenticated it; else null.
+  const PrincipalPtr& principal() const { return principal_; }
+  void set_principal(PrincipalPtr principal) { principal_ = std::move(principal); }
   // The level at or above which it may log (2026: _meta's logLevel; nullopt:
   // not at all. Sessions: the session's level).
   std::optional<LogLevel> log_level() const;
@@ -145,6 +149,7 @@ class RequestState : public std::enable_shared_from_this<RequestState>, private 
   std::int64_t input_round_ = 0;
   std::string input_name_;
   std::string peer_;
+  PrincipalPtr principal_;
   const json::object* input_arguments_ = nullptr;
 
   const std::int64_t started_us_;

@@ -13,10 +13,11 @@ Server::~Server() = default;
 
 void Server::AddTool(Tool tool) {
   if (!tool.handler && !tool.async_handler) throw std::invalid_argument("tool without handler");
-  auto shared = std::make_shared<const engine::ToolEntry>(std::move(tool));
+  auto shared = std::make_shared<const engine::ToolEntry>(std::move(tool), engine_->options().tool_breaker);
   if (shared->call_rate.enabled()) engine_->catalog().NoteToolRate();
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     c.tools[shared->name] = shared;
+    c.scoped[engine::ListPageCache::kTools] |= !shared->scopes.empty();
     return true;
   });
   engine_->NotifyAll("notifications/tools/list_changed", {});
@@ -37,6 +38,7 @@ void Server::AddResource(Resource resource) {
   auto shared = std::make_shared<const Resource>(std::move(resource));
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     c.resources[shared->uri] = shared;
+    c.scoped[engine::ListPageCache::kResources] |= !shared->scopes.empty();
     return true;
   });
   engine_->NotifyAll("notifications/resources/list_changed", {});
@@ -58,6 +60,7 @@ void Server::AddResourceTemplate(ResourceTemplate resource_template) {
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     std::erase_if(c.templates, [&](const auto& t) { return t->uri_template == shared->uri_template; });
     c.templates.push_back(shared);
+    c.scoped[engine::ListPageCache::kTemplates] |= !shared->scopes.empty();
     return true;
   });
   engine_->NotifyAll("notifications/resources/list_changed", {});
@@ -67,6 +70,7 @@ void Server::AddPrompt(Prompt prompt) {
   auto shared = std::make_shared<const Prompt>(std::move(prompt));
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     c.prompts[shared->name] = shared;
+    c.scoped[engine::ListPageCache::kPrompts] |= !shared->scopes.empty();
     return true;
   });
   engine_->NotifyAll("notifications/prompts/list_changed", {});

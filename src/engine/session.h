@@ -26,6 +26,7 @@
 #include "common/intrusive_list.h"
 #include "common/mutex.h"
 #include "engine/channel.h"
+#include "engine/principal.h"
 #include "guard/gcra.h"
 #include "mcpx/context.h"
 #include "mcpx/json.h"
@@ -131,6 +132,15 @@ class Session : private ListNode {
   void set_owner(std::uint64_t owner) { owner_ = owner; }
   std::uint64_t owner() const { return owner_; }
 
+  // The principal it is bound to (Principal::key), when its initialize was
+  // authenticated: only that principal may use it. Set before publishing.
+  void set_principal(std::shared_ptr<const std::string> key) { principal_ = std::move(key); }
+  // Whether a request that speaks for `who` (null: unauthenticated) may use it.
+  bool BelongsTo(const Principal* who) const {
+    if (!principal_) return who == nullptr;
+    return who != nullptr && who->key == *principal_;
+  }
+
   // Its rate limits (ServerOptions::session_rate, session_bytes_rate): one
   // atomic word each, so a check takes no lock.
   guard::GcraCell& request_rate() { return request_rate_; }
@@ -151,6 +161,7 @@ class Session : private ListNode {
   std::uint64_t owner_ = 0;  // set before the session is published
   bool expires_ = true;  // set before the session is published
   std::size_t worker_share_ = 0;
+  std::shared_ptr<const std::string> principal_;
   guard::GcraCell request_rate_;
   guard::GcraCell byte_rate_;
 

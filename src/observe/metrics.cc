@@ -30,6 +30,20 @@ MethodId MethodIdOf(std::string_view method) {
 
 std::string_view MethodName(MethodId id) { return kMethodNames[static_cast<std::size_t>(id)]; }
 
+std::string EscapeLabel(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
 std::string_view LimitName(LimitKind kind) {
   static constexpr std::array<std::string_view, kLimitKinds> kNames = {"address", "connection_rate", "session",
                                                                        "session_bytes", "tool"};
@@ -104,6 +118,18 @@ std::string RenderPrometheus(const Metrics& m, const MetricsExtras& x) {
     out << "mcpx_rate_limited_total{limit=\"" << LimitName(static_cast<LimitKind>(i)) << "\"} "
         << m.rate_limited[i].value() << '\n';
   }
+  Line(out, "mcpx_session_principal_mismatches_total", "counter",
+       "Requests naming a session bound to another principal, answered as for an unknown session.",
+       m.principal_mismatches.value());
+  Line(out, "mcpx_auth_refusals_total", "counter",
+       "Requests refused by bearer authentication (no token, an invalid one, or a scope every request needs).",
+       m.auth_refusals.value());
+  Line(out, "mcpx_breaker_rejections_total", "counter",
+       "Tool calls answered at once with an error result because the tool's circuit breaker was open.",
+       m.breaker_rejections.value());
+  Line(out, "mcpx_scope_refusals_total", "counter",
+       "Requests refused because the token lacked a scope the tool, prompt or resource needs.",
+       m.scope_refusals.value());
   Line(out, "mcpx_listen_idle_ended_total", "counter",
        "Listen streams ended with their result after delivering nothing for listen_idle_timeout.",
        m.listen_idle_ended.value());

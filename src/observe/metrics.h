@@ -57,6 +57,9 @@ enum LimitKind : std::size_t {
 };
 std::string_view LimitName(LimitKind kind);
 
+// A Prometheus label value with \, " and newlines escaped.
+std::string EscapeLabel(std::string_view value);
+
 struct Metrics {
   Counter sessions_created;
   Counter sessions_expired;
@@ -81,6 +84,10 @@ struct Metrics {
   Counter accept_errors;      // failed accepts (each followed by a back-off on fd exhaustion)
   std::array<Counter, kLimitKinds> rate_limited;  // requests refused with 429, by the limit they hit
   Counter connections_refused_per_ip;  // connections closed at accept: their address had max_connections_per_ip
+  Counter principal_mismatches;  // a session presented by a principal other than its own (answered as unknown)
+  Counter scope_refusals;
+  Counter auth_refusals;
+  Counter breaker_rejections;    // tool calls answered at once by an open circuit breaker         // requests refused 401/403 by bearer authentication        // requests refused for want of a scope (403 insufficient_scope)
   Counter limit_refusals;     // requests refused for an over-long id, token or _meta
   // Fan-out (engine/fanout).
   Gauge subscribers;          // sessions and listen streams with at least one subscription

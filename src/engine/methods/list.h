@@ -12,11 +12,25 @@
 
 namespace mcpx::engine::methods {
 
-template <typename Items, typename ToJson>
+// `scopes_of(item)`: the scopes an item needs. A caller whose principal
+// lacks them does not see it: its lists are built for it (no shared cache),
+// and only when some item of the kind has scopes.
+template <typename Items, typename ToJson, typename ScopesOf>
 void ReplyList(Engine& e, const RequestPtr& r, const json::object& params, const CatalogSnapshot& snapshot,
-               const Items& items, ListPageCache::Kind kind, std::string_view key, ToJson to_json) {
+               const Items& items, ListPageCache::Kind kind, std::string_view key, ToJson to_json,
+               ScopesOf scopes_of) {
   const std::size_t cursor = ParseCursor(params);
   const std::size_t page_size = e.options().page_size;
+  if (const Principal* who = r->principal().get(); who != nullptr && snapshot.scoped[kind]) {
+    std::vector<const typename Items::value_type*> visible;
+    for (const auto& item : items) {
+      if (who->HasAll(scopes_of(item))) visible.push_back(&item);
+    }
+    json::object page = Page(visible, cursor, page_size, key, [&to_json](const auto* item) { return to_json(*item); });
+    AddCacheHints(e, *r, page);
+    e.Reply(r, std::move(page));
+    return;
+  }
   if (cursor == 0) {
     const std::string& text = snapshot.first_pages.Get(
         kind, [&] { return json::serialize(Page(items, 0, page_size, key, to_json)); });

@@ -10,7 +10,8 @@ namespace mcpx::engine::methods {
 void ListPrompts(Engine& e, const RequestPtr& r, json::object& params) {
   auto snapshot = e.catalog().Get();
   ReplyList(e, r, params, *snapshot, snapshot->prompts, ListPageCache::kPrompts, "prompts",
-            [](const auto& kv) { return kv.second->ToJson(); });
+            [](const auto& kv) { return kv.second->ToJson(); },
+            [](const auto& kv) -> const std::vector<std::string>& { return kv.second->scopes; });
 }
 
 void GetPrompt(Engine& e, const RequestPtr& r, json::object& params) {

@@ -11,13 +11,15 @@ namespace mcpx::engine::methods {
 void ListResources(Engine& e, const RequestPtr& r, json::object& params) {
   auto snapshot = e.catalog().Get();
   ReplyList(e, r, params, *snapshot, snapshot->resources, ListPageCache::kResources, "resources",
-            [](const auto& kv) { return kv.second->ToJson(); });
+            [](const auto& kv) { return kv.second->ToJson(); },
+            [](const auto& kv) -> const std::vector<std::string>& { return kv.second->scopes; });
 }
 
 void ListResourceTemplates(Engine& e, const RequestPtr& r, json::object& params) {
   auto snapshot = e.catalog().Get();
   ReplyList(e, r, params, *snapshot, snapshot->templates, ListPageCache::kTemplates, "resourceTemplates",
-            [](const auto& t) { return t->ToJson(); });
+            [](const auto& t) { return t->ToJson(); },
+            [](const auto& t) -> const std::vector<std::string>& { return t->scopes; });
 }
 
 void ReadResource(Engine& e, const RequestPtr& r, json::object& params) {

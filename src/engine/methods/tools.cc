@@ -1,5 +1,7 @@
 #include "engine/methods/methods.h"
 
+#include <algorithm>
+#include <atomic>
 #include <future>
 
 #include "engine/arguments.h"
@@ -9,6 +11,41 @@
 #include "mcpx/error.h"
 
 namespace mcpx::engine::methods {
+namespace {
+
+// One call through its tool's circuit breaker, recorded exactly once when
+// the call ends, however it ends: a handler that throws, or an async
+// handler whose reply is dropped unsent, counts as failed.
+class BreakerCall {
+ public:
+  BreakerCall(Engine& e, std::shared_ptr<const ToolEntry> tool, guard::Permit permit)
+      : e_(e), tool_(std::move(tool)), permit_(permit), start_us_(e.NowMs() * 1000) {}
+  BreakerCall(const BreakerCall&) = delete;
+  BreakerCall& operator=(const BreakerCall&) = delete;
+  ~BreakerCall() {
+    const std::int64_t now_us = e_.NowMs() * 1000;
+    tool_->breaker->Record(permit_, failed_.load(std::memory_order_relaxed), now_us - start_us_, now_us);
+  }
+  void Done(bool failed) { failed_.store(failed, std::memory_order_relaxed); }
+
+ private:
+  Engine& e_;
+  const std::shared_ptr<const ToolEntry> tool_;
+  const guard::Permit permit_;
+  const std::int64_t start_us_;
+  std::atomic<bool> failed_{true};
+};
+
+// The tool error result of a call its open breaker refused.
+ToolResult BreakerOpen(const std::string& name, const guard::Permit& permit) {
+  const std::int64_t seconds = (permit.retry_after_us + 999'999) / 1'000'000;
+  ToolResult result = ToolResult::ErrorText(
+      "Tool " + name + " is unavailable: its circuit breaker is " + std::string(guard::Name(permit.state)) +
+      " after too many recent failures; retry in " + std::to_string(std::max<std::int64_t>(seconds, 1)) + " s");
+  return result;
+}
+
+}  // namespace
 
 std::optional<json::object> MissingCapabilities(const Tool& tool, const json::object& declared) {
   json::object missing;
@@ -22,7 +59,8 @@ std::optional<json::object> MissingCapabilities(const Tool& tool, const json::ob
 void ListTools(Engine& e, const RequestPtr& r, json::object& params) {
   auto snapshot = e.catalog().Get();
   ReplyList(e, r, params, *snapshot, snapshot->tools, ListPageCache::kTools, "tools",
-            [](const auto& kv) { return kv.second->ToJson(); });
+            [](const auto& kv) { return kv.second->ToJson(); },
+            [](const auto& kv) -> const std::vector<std::string>& { return kv.second->scopes; });
 }
 
 void CallTool(Engine& e, const RequestPtr& r, json::object& params) {
@@ -32,7 +70,7 @@ void CallTool(Engine& e, const RequestPtr& r, json::object& params) {
   if (it == snapshot->tools.end()) {
     throw Error(ErrorCode::kInvalidParams, "Unknown tool: " + name);
   }
-  std::shared_ptr<const Tool> tool = it->second;
+  std::shared_ptr<const ToolEntry> tool = it->second;
   if (auto missing = MissingCapabilities(*tool, r->client_capabilities())) {
     throw Error(ErrorCode::kMissingCapability, "Client capability required by " + name,
                 json::object{{"requiredCapabilities", std::move(*missing)}});
@@ -49,18 +87,33 @@ void CallTool(Engine& e, const RequestPtr& r, json::object& params) {
     });
   }
 
-  e.Run(r, tool->execution, [&e, tool, arguments = std::move(arguments)](const auto& req) {
+  std::shared_ptr<BreakerCall> call;
+  if (tool->breaker) {
+    const guard::Permit permit = tool->breaker->TryAcquire(e.NowMs() * 1000);
+    if (!permit.allowed) {
+      e.metrics().breaker_rejections.Add();
+      e.Reply(r, BreakerOpen(name, permit).ToJson());
+      return;
+    }
+    call = std::make_shared<BreakerCall>(e, tool, permit);
+  }
+
+  e.Run(r, tool->execution, [&e, tool, call, arguments = std::move(arguments)](const auto& req) {
     req->set_input_arguments(&arguments);  // for an input_required result (this task owns them)
     Context ctx(req);
     if (tool->async_handler) {
       tool->async_handler(
           ctx, arguments,
           mcpx::Reply<ToolResult>(
-              [&e, req](ToolResult result) { e.Reply(req, result.ToJson()); },
+              [&e, req, call](ToolResult result) {
+                if (call) call->Done(result.is_error);
+                e.Reply(req, result.ToJson());
+              },
               [&e, req](int code, std::string message) { e.Fail(req, code, message); }));
       return;
     }
     ToolResult result = tool->handler(ctx, arguments);
+    if (call) call->Done(result.is_error);
     e.Reply(req, result.ToJson());
   });
 }

@@ -265,12 +265,36 @@ void Connection::Route() {
     case http::Route::kAnswered:
       return Respond(std::move(answer));
     case http::Route::kPost:
+      if (!Authenticated()) return;
       return HandlePost();
     case http::Route::kGet:
+      if (!Authenticated()) return;
       return HandleGet();
     case http::Route::kDelete:
+      if (!Authenticated()) return;
       return Respond(Delete(request_.headers, *shared_));
   }
+}
+
+bool Connection::Authenticated() {
+  const BearerGate* gate = shared_->bearer.get();
+  if (gate == nullptr) return true;
+  auto checked = gate->Check(request_.headers.authorization, shared_->port.WallMs() / 1000, bearer_memo_);
+  if (auto* principal = std::get_if<engine::PrincipalPtr>(&checked)) {
+    request_.headers.principal = std::move(*principal);
+    return true;
+  }
+  shared_->port.metrics().auth_refusals.Add();
+  if (gate->refresh_requested()) {
+    // A token named a key we lack: the authorization server may have
+    // rotated its keys. Fetch them on a worker (rate-limited by the cache).
+    shared_->port.Post([weak = std::weak_ptr<HttpShared>(shared_), now_s = shared_->port.WallMs() / 1000] {
+      if (auto shared = weak.lock(); shared && shared->bearer) shared->bearer->Maintain(now_s);
+    });
+  }
+  request_.ReleaseBody();
+  Respond(BearerAnswer(std::get<BearerRefusal>(checked)));
+  return false;
 }
 
 void Connection::HandlePost() {
@@ -323,11 +347,12 @@ void Connection::Dispatch(protocol::ParseOutcome parsed, bool offloaded) {
   }
   if (offloaded) {
     auto moved = std::make_shared<protocol::Message>(std::move(message));
-    shared_->port.Post([shared = shared_, session = session_, moved, exchange, peer = peer_] {
-      shared->port.Deliver(session, std::move(*moved), exchange, nullptr, peer);
+    shared_->port.Post([shared = shared_, session = session_, moved, exchange, peer = peer_,
+                        principal = request_.headers.principal] {
+      shared->port.Deliver(session, std::move(*moved), exchange, nullptr, peer, principal);
     });
   } else {
-    shared_->port.Deliver(session_, std::move(message), exchange, nullptr, peer_);
+    shared_->port.Deliver(session_, std::move(message), exchange, nullptr, peer_, request_.headers.principal);
   }
   if (!exchange) {
     Respond(status::accepted);  // a notification or a response: nothing to wait for

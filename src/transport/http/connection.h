@@ -73,6 +73,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnRead(boost::system::error_code ec);
   // The decisions are router.h's; these carry them out.
   void Route();
+  // The bearer gate (HttpOptions::auth): true when the request may go on,
+  // its principal in the headers; else the 401/403 is sent.
+  bool Authenticated();
   void HandlePost();
   // Continues a POST once its body is parsed (inline, or on a worker for
   // large bodies: then the engine also takes the message on a worker, so
@@ -107,6 +110,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<RequestParser> parser_;
   Request request_;  // what the parser kept; reused, large buffers freed
   bool continue_sent_ = false;  // "100 Continue" answered for this request
+  BearerMemo bearer_memo_;      // the last token this connection proved
   bool gated_ = false;          // this request's head has passed the rate limits
   std::string head_;  // the response being written
   std::string body_;

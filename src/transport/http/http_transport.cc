@@ -42,6 +42,22 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
     if (options.max_connections == 0) options.max_connections = DefaultMaxConnections(options.raise_fd_limit);
     shared_ = std::make_shared<HttpShared>(
         port_, options, HostPolicy(options.host, port, options.allowed_hosts, options.allowed_origins));
+    if (options.auth) {
+      std::string resource = options.auth->resource;
+      if (resource.empty()) {
+        const bool v6 = endpoint.address().is_v6();
+        resource = "http://" + (v6 ? "[" + options.host + "]" : options.host) + ":" + std::to_string(port) +
+                   options.path;
+      }
+      std::string error;
+      shared_->bearer = transport::http::BearerGate::Make(*options.auth, std::move(resource), &error);
+      if (!shared_->bearer) {
+        acceptor_.close();
+        throw std::invalid_argument(error);
+      }
+      observe::Log().info("bearer authentication on: resource {}, issuer {}", shared_->bearer->resource(),
+                          options.auth->issuer);
+    }
     // The guards' stale keys, on the engine's maintenance timer.
     maintenance_ = port_.AddMaintenance([weak = std::weak_ptr<HttpShared>(shared_)](std::int64_t now_ms) {
       if (auto shared = weak.lock()) shared->SweepGuards(now_ms);

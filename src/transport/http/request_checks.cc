@@ -24,9 +24,10 @@ bool ContainsIgnoringCase(const std::vector<std::string>& list, std::string_view
 
 void RequestHeaders::Clear() {
   for (std::string* s : {&host, &origin, &accept, &content_type, &session_id, &protocol_version,
-                         &last_event_id, &mcp_method, &mcp_name}) {
+                         &last_event_id, &mcp_method, &mcp_name, &authorization}) {
     s->clear();
   }
+  principal.reset();
   mcp_params.clear();
   expect_continue = false;
   seen = 0;
@@ -41,6 +42,7 @@ bool RecordHeader(RequestHeaders& h, boost::beast::http::field name, std::string
     case field::host: slot = &h.host, bit = 1; break;
     case field::origin: slot = &h.origin, bit = 2; break;
     case field::content_type: slot = &h.content_type, bit = 4; break;
+    case field::authorization: slot = &h.authorization, bit = 256; break;
     case field::accept:
       if (!h.accept.empty()) h.accept.append(", ");
       h.accept.append(value);

@@ -9,6 +9,8 @@
 
 #include <boost/beast/http/fields.hpp>
 
+#include "engine/principal.h"
+
 namespace mcpx::transport::http {
 
 inline constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
@@ -26,6 +28,9 @@ struct RequestHeaders {
   std::string host, origin, accept, content_type;
   std::string session_id, protocol_version, last_event_id;
   std::string mcp_method, mcp_name;
+  std::string authorization;
+  // Who the Authorization header proved (HttpOptions::auth); null: nobody.
+  engine::PrincipalPtr principal;
   // Mcp-Param-{Name} headers: {Name, value}. Bounded by the header limits.
   std::vector<std::pair<std::string, std::string>> mcp_params;
   bool expect_continue = false;

@@ -11,6 +11,7 @@ using beast_http::status;
 engine::Envelope EnvelopeOf(const RequestHeaders& h) {
   return {.session_id = h.session_id,
           .protocol_version = h.protocol_version,
+          .principal = h.principal.get(),
           .has_headers = true,
           .mcp_method = h.mcp_method,
           .mcp_name = h.mcp_name,
@@ -46,6 +47,13 @@ Answer UnavailableAnswer(const json::value& id, std::string_view message, std::s
   return a;
 }
 
+Answer BearerAnswer(const BearerRefusal& refusal) {
+  Answer a = ErrorAnswer(refusal.status == 403 ? status::forbidden : status::unauthorized, ErrorCode::kServerOverloaded,
+                         refusal.message);
+  a.headers.append("WWW-Authenticate: ").append(refusal.www_authenticate).append("\r\n");
+  return a;
+}
+
 Answer OverloadedAnswer(observe::Metrics& metrics) {
   metrics.overload_refusals.Add();
   Answer a = UnavailableAnswer(nullptr, "Server overloaded: memory budget spent; retry later", "1");
@@ -62,7 +70,7 @@ Answer RateLimitedAnswer(observe::Metrics& metrics, std::int64_t retry_after_s) 
   return a;
 }
 
-Answer RefusalAnswer(const engine::Admission& refused, const json::value& id) {
+Answer RefusalAnswer(const engine::Admission& refused, const json::value& id, const BearerGate* bearer) {
   using engine::Refusal;
   switch (refused.refusal) {
     case Refusal::kUnknownSession:
@@ -70,6 +78,17 @@ Answer RefusalAnswer(const engine::Admission& refused, const json::value& id) {
       return ErrorAnswer(status::not_found, refused.code, refused.message, id);
     case Refusal::kUnavailable:
       return UnavailableAnswer(id, refused.message, "5");
+    case Refusal::kInsufficientScope: {
+      Answer a = ErrorAnswer(status::forbidden, refused.code, refused.message, id, refused.data);
+      if (bearer != nullptr) {
+        const json::value* scopes = refused.data.is_object() ? refused.data.get_object().if_contains("requiredScopes")
+                                                             : nullptr;
+        a.headers.append("WWW-Authenticate: ")
+            .append(bearer->InsufficientScope(scopes && scopes->is_array() ? scopes->get_array() : json::array()))
+            .append("\r\n");
+      }
+      return a;
+    }
     case Refusal::kRateLimited: {
       // The client, not its address, is over a limit: the connection stays.
       Answer a = ErrorAnswer(status::too_many_requests, refused.code, refused.message, id, refused.data);
@@ -109,6 +128,10 @@ Route RouteRequest(const Request& request, HttpShared& shared, Answer& answer) {
     answer = {.content_type = "text/plain; version=0.0.4", .body = shared.port.MetricsText()};
     return Route::kAnswered;
   }
+  if (shared.bearer && shared.bearer->IsMetadataPath(target) && request.method == beast_http::verb::get) {
+    answer = {.content_type = "application/json", .body = shared.bearer->metadata()};
+    return Route::kAnswered;
+  }
   if (target != shared.options.path) {
     answer = ErrorAnswer(status::not_found, ErrorCode::kInvalidRequest, "Not found");
     return Route::kAnswered;
@@ -146,7 +169,7 @@ std::variant<Answer, Admitted> AdmitPost(const protocol::ParseOutcome& parsed, c
   }
   const protocol::Message& message = *parsed.message;
   engine::Admission admission = shared.port.Admit(message, EnvelopeOf(headers), shared.setup);
-  if (!admission.admitted()) return RefusalAnswer(admission, message.id);
+  if (!admission.admitted()) return RefusalAnswer(admission, message.id, shared.bearer.get());
   return Admitted{std::move(admission.session), std::move(admission.initialized)};
 }
 
@@ -158,7 +181,7 @@ std::variant<Answer, StreamChoice> AdmitGet(const RequestHeaders& headers, HttpS
   if (headers.session_id.empty()) return NoSessionlessStream();
   if (shared.port.draining()) return UnavailableAnswer(nullptr, "Server shutting down", "5");
   engine::Admission admission = shared.port.Resolve(EnvelopeOf(headers));
-  if (!admission.admitted()) return RefusalAnswer(admission);
+  if (!admission.admitted()) return RefusalAnswer(admission, nullptr, shared.bearer.get());
   HttpSessionState& state = StateOf(*admission.session);
   StreamChoice choice{std::move(admission.session), nullptr, std::nullopt};
   if (const std::string_view last = headers.last_event_id; !last.empty()) {
@@ -185,7 +208,7 @@ std::variant<Answer, StreamChoice> AdmitGet(const RequestHeaders& headers, HttpS
 Answer Delete(const RequestHeaders& headers, HttpShared& shared) {
   if (headers.session_id.empty()) return NoSessionlessStream();
   engine::Admission admission = shared.port.Resolve(EnvelopeOf(headers));
-  if (!admission.admitted()) return RefusalAnswer(admission);
+  if (!admission.admitted()) return RefusalAnswer(admission, nullptr, shared.bearer.get());
   shared.port.Close(admission.session);
   return {};
 }

@@ -48,7 +48,11 @@ Answer OverloadedAnswer(observe::Metrics& metrics);
 // after it, since the rest of the request is not read.
 Answer RateLimitedAnswer(observe::Metrics& metrics, std::int64_t retry_after_s);
 // The answer to a message or stream the Port did not admit.
-Answer RefusalAnswer(const engine::Admission& refused, const json::value& id = nullptr);
+// A 403 for a scope carries WWW-Authenticate when `bearer` is set.
+Answer RefusalAnswer(const engine::Admission& refused, const json::value& id = nullptr,
+                     const BearerGate* bearer = nullptr);
+// The 401 or 403 of a request the bearer gate refused.
+Answer BearerAnswer(const BearerRefusal& refusal);
 
 enum class Route : std::uint8_t { kAnswered, kPost, kGet, kDelete };
 // Host and Origin, the path, /healthz and /metrics, the method. kAnswered

@@ -11,6 +11,7 @@
 #include "guard/connection_counter.h"
 #include "guard/rate_limiter.h"
 #include "mcpx/http_transport.h"
+#include "transport/http/bearer.h"
 #include "transport/http/request_checks.h"
 #include "transport/http/request_parser.h"
 #include "transport/http/sse_stream.h"
@@ -45,6 +46,7 @@ struct HttpShared {
   // maintenance).
   void SweepGuards(std::int64_t now_ms) {
     ip_limiter.Sweep(now_ms * 1000);
+    if (bearer) bearer->Maintain(port.WallMs() / 1000);
     connect_limiter.Sweep(now_ms * 1000);
   }
 
@@ -58,6 +60,8 @@ struct HttpShared {
   const RequestLimits limits;
   // ServerOptions::ip_rate per client address (disabled at 0).
   guard::RateLimiter ip_limiter;
+  // HttpOptions::auth; null without it. Made by Listen (it needs the port).
+  std::unique_ptr<BearerGate> bearer;
   // HttpOptions::ip_connection_rate per client address (disabled at 0).
   guard::RateLimiter connect_limiter;
   // Open connections per client address (HttpOptions::max_connections_per_ip).

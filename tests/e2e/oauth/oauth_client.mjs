@@ -287,9 +287,14 @@ const tokenRequests = (log) => log.filter((e) => e.url === AS.token_endpoint);
 const formOf = (e) => new URLSearchParams(e.body);
 
 async function sdkExercise(label, client, provider, log, { expectAdmin }) {
+  // A principal sees in lists only what it may call (issue 10): admin_only
+  // is listed exactly when the token in use carries its scope.
   await step(`${label} tools/list`, async () => {
     const names = (await client.listTools()).tools.map((t) => t.name);
-    return [['echo', 'admin_only'].every((n) => names.includes(n)), JSON.stringify(names)];
+    const token = provider.tokens()?.access_token;
+    const scopes = token ? (decodeJwt(token).payload.scope ?? '').split(' ') : [];
+    const admin = scopes.includes(TOOL_SCOPES.admin_only);
+    return [names.includes('echo') && names.includes('admin_only') === admin, `${JSON.stringify(names)} admin=${admin}`];
   });
   await step(`${label} tools/call echo`, async () => {
     const r = await client.callTool({ name: 'echo', arguments: { text: `hi ${label}` } });

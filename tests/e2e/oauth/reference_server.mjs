@@ -146,16 +146,25 @@ function requireToolScopes(req, res, next) {
   });
 }
 
-function newMcpServer() {
+// Tools a principal may not call are not listed: admin_only is enabled
+// only while the request's token has its scope (setAdmin, per request).
+function newMcpServer(scopes = []) {
   const server = new McpServer({ name: 'mcpx-oauth-reference', version: '1.0.0' });
   server.registerTool('echo', {
     description: `Echoes text (needs ${TOOL_SCOPES.echo})`,
     inputSchema: { text: z.string() },
   }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
-  server.registerTool('admin_only', {
+  const admin = server.registerTool('admin_only', {
     description: `Admin check (needs ${TOOL_SCOPES.admin_only})`,
     inputSchema: {},
   }, async (_args, extra) => ({ content: [{ type: 'text', text: `admin ok for ${extra.authInfo?.extra?.sub}` }] }));
+  const setAdmin = (granted) => {
+    if (granted.includes(TOOL_SCOPES.admin_only) !== admin.enabled) {
+      if (admin.enabled) admin.disable(); else admin.enable();
+    }
+  };
+  setAdmin(scopes);
+  server.setAdmin = setAdmin;
   return server;
 }
 
@@ -166,10 +175,12 @@ function newModernServer(ctx) {
     description: `Echoes text (needs ${TOOL_SCOPES.echo})`,
     inputSchema: z.object({ text: z.string() }),
   }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
-  server.registerTool('admin_only', {
-    description: `Admin check (needs ${TOOL_SCOPES.admin_only})`,
-    inputSchema: z.object({}),
-  }, async () => ({ content: [{ type: 'text', text: `admin ok for ${ctx.authInfo?.extra?.sub}` }] }));
+  if ((ctx.authInfo?.scopes ?? []).includes(TOOL_SCOPES.admin_only)) {
+    server.registerTool('admin_only', {
+      description: `Admin check (needs ${TOOL_SCOPES.admin_only})`,
+      inputSchema: z.object({}),
+    }, async () => ({ content: [{ type: 'text', text: `admin ok for ${ctx.authInfo?.extra?.sub}` }] }));
+  }
   return server;
 }
 const modern = v2.createMcpHandler(newModernServer, { legacy: 'reject' });
@@ -214,18 +225,20 @@ async function mcp(req, res) {
     const s = sessions.get(sid);
     // Another principal's session answers exactly like an unknown one.
     if (!s || (s.principal !== req.principal && !BROKEN.has('session-binding'))) return sessionNotFound(res);
+    s.server.setAdmin(req.auth?.scopes ?? []);
     return s.transport.handleRequest(req, res, req.body);
   }
   if (req.method === 'POST' && isInitializeRequest(req.body)) {
     const principal = req.principal;
+    const server = newMcpServer(req.auth?.scopes ?? []);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => sessions.set(id, { transport, principal }),
+      onsessioninitialized: (id) => sessions.set(id, { transport, principal, server }),
     });
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
     };
-    await newMcpServer().connect(transport);
+    await server.connect(transport);
     return transport.handleRequest(req, res, req.body);
   }
   res.status(400).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Bad Request: No valid session ID provided' }, id: null });

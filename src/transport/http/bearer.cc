@@ -1,0 +1,214 @@
+#include "transport/http/bearer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include <boost/url/parse.hpp>
+
+#include "auth/http_fetch.h"
+#include "auth/jwt_validator.h"
+#include "auth/key_set.h"
+#include "observe/log.h"
+
+namespace mcpx::transport::http {
+namespace {
+
+constexpr std::string_view kMetadataPrefix = "/.well-known/oauth-protected-resource";
+
+std::string Quoted(std::string_view value) {
+  // RFC 9110 quoted-string; what we put here never holds '"' or '\', but a
+  // configured scope or URL might.
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string Joined(const json::array& scopes) {
+  std::string out;
+  for (const json::value& s : scopes) {
+    if (!s.is_string()) continue;
+    if (!out.empty()) out.push_back(' ');
+    out.append(s.get_string());
+  }
+  return out;
+}
+
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+engine::PrincipalPtr ToPrincipal(const auth::Principal& p) {
+  auto principal = std::make_shared<engine::Principal>();
+  // A token without a subject speaks for its client (client credentials).
+  principal->key = p.issuer + " " + (p.subject.empty() ? "client:" + p.client_id : p.subject);
+  principal->scopes = p.scopes;
+  return principal;
+}
+
+}  // namespace
+
+BearerGate::BearerGate(const AuthOptions& options, std::string resource)
+    : options_(options),
+      resource_(std::move(resource)),
+      keys_(auth::JwksCache::Options{.refresh_interval_s = std::max<std::int64_t>(60, options.jwks_refresh.count())}) {
+  validator_.issuer = options_.issuer;
+  validator_.audience = resource_;
+  validator_.leeway_s = options_.leeway.count();
+}
+
+std::unique_ptr<BearerGate> BearerGate::Make(const AuthOptions& options, std::string resource, std::string* error) {
+  if (options.issuer.empty()) {
+    *error = "auth: the authorization server's issuer is required";
+    return nullptr;
+  }
+  if (options.jwks_file.empty() == options.jwks_uri.empty()) {
+    *error = "auth: exactly one of jwks_file and jwks_uri is required";
+    return nullptr;
+  }
+  auto url = boost::urls::parse_absolute_uri(resource);
+  if (!url || (url->scheme() != "https" && url->scheme() != "http") || !url->has_authority() ||
+      url->has_fragment()) {
+    *error = "auth: the resource must be an absolute http(s) URI without a fragment: " + resource;
+    return nullptr;
+  }
+  std::unique_ptr<BearerGate> gate(new BearerGate(options, resource));
+  // RFC 9728 section 3.1: the well-known prefix goes between the authority
+  // and the resource's path.
+  std::string path(url->encoded_path());
+  if (path == "/") path.clear();
+  gate->metadata_path_ = std::string(kMetadataPrefix) + path;
+  gate->metadata_url_ = std::string(url->scheme()) + "://" + std::string(url->encoded_authority()) +
+                        gate->metadata_path_;
+  json::object metadata{{"resource", resource},
+                        {"authorization_servers", json::array{json::string(options.issuer)}},
+                        {"bearer_methods_supported", json::array{"header"}}};
+  if (!options.scopes_supported.empty()) {
+    json::array scopes;
+    for (const std::string& s : options.scopes_supported) scopes.emplace_back(s);
+    metadata["scopes_supported"] = std::move(scopes);
+  }
+  gate->metadata_ = json::serialize(metadata);
+
+  if (!options.jwks_file.empty()) {
+    auto text = ReadFile(options.jwks_file);
+    if (!text) {
+      *error = "auth: cannot read the JWKS file " + options.jwks_file;
+      return nullptr;
+    }
+    auto keys = auth::KeySet::FromJwks(*text);
+    if (!keys) {
+      *error = "auth: the JWKS file " + options.jwks_file + " is refused: " + std::string(auth::Describe(keys.error()));
+      return nullptr;
+    }
+    gate->keys_.Install(std::move(keys).value(), 0);
+  } else {
+    // At start the keys are fetched once; a failure is not fatal (the
+    // authorization server may start later), and refreshes keep trying.
+    gate->Maintain(std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count());
+  }
+  return gate;
+}
+
+bool BearerGate::IsMetadataPath(std::string_view path) const {
+  return path == metadata_path_ || path == kMetadataPrefix;
+}
+
+BearerRefusal BearerGate::Unauthorized(std::string_view error_description) const {
+  BearerRefusal r;
+  r.www_authenticate = "Bearer ";
+  if (!error_description.empty()) {
+    r.www_authenticate += "error=\"invalid_token\", error_description=" + Quoted(error_description) + ", ";
+  }
+  r.www_authenticate += "resource_metadata=" + Quoted(metadata_url_);
+  if (!options_.required_scopes.empty()) {
+    std::string scopes;
+    for (const std::string& s : options_.required_scopes) scopes += (scopes.empty() ? "" : " ") + s;
+    r.www_authenticate += ", scope=" + Quoted(scopes);
+  }
+  r.message = error_description.empty() ? "Unauthorized: a bearer token is required"
+                                        : "Unauthorized: " + std::string(error_description);
+  return r;
+}
+
+std::string BearerGate::InsufficientScope(const json::array& scopes) const {
+  return "Bearer error=\"insufficient_scope\", scope=" + Quoted(Joined(scopes)) +
+         ", resource_metadata=" + Quoted(metadata_url_);
+}
+
+std::variant<engine::PrincipalPtr, BearerRefusal> BearerGate::Check(std::string_view authorization,
+                                                                    std::int64_t now_s, BearerMemo& memo) const {
+  // RFC 6750 2.1: "Bearer" (case-insensitive) SP token.
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() <= kScheme.size() ||
+      !std::equal(kScheme.begin(), kScheme.end(), authorization.begin(),
+                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+    return Unauthorized("");
+  }
+  std::string_view token = authorization.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.empty()) return Unauthorized("");
+  if (memo.principal && memo.token == token && now_s <= memo.expires_at_s + validator_.leeway_s) {
+    return memo.principal;
+  }
+  auto keys = keys_.Current();
+  auto who = auth::ValidateJwt(token, *keys, validator_, now_s);
+  if (!who) {
+    if (who.error() == auth::TokenError::kUnknownKey && !options_.jwks_uri.empty() && keys_.NoteUnknownKid(now_s)) {
+      refresh_requested_.store(true, std::memory_order_relaxed);
+    }
+    return Unauthorized(auth::Describe(who.error()));
+  }
+  for (const std::string& needed : options_.required_scopes) {
+    if (std::find(who->scopes.begin(), who->scopes.end(), needed) == who->scopes.end()) {
+      json::array scopes;
+      for (const std::string& s : options_.required_scopes) scopes.emplace_back(s);
+      return BearerRefusal{403, InsufficientScope(scopes), "Forbidden: insufficient scope"};
+    }
+  }
+  memo.token.assign(token);
+  memo.principal = ToPrincipal(*who);
+  memo.expires_at_s = who->expires_at;
+  return memo.principal;
+}
+
+bool BearerGate::refresh_requested() const { return refresh_requested_.load(std::memory_order_relaxed); }
+
+void BearerGate::Maintain(std::int64_t now_s) {
+  if (options_.jwks_uri.empty()) return;
+  // A token named an unknown key (that caller claimed the refresh), or the
+  // set is old.
+  if (refresh_requested_.exchange(false, std::memory_order_relaxed) || keys_.RefreshDue(now_s)) Fetch(now_s);
+}
+
+void BearerGate::Fetch(std::int64_t now_s) {
+  const std::string& uri = options_.jwks_uri;
+  auto failed = keys_.Refresh(
+      [&uri]() -> std::optional<std::string> {
+        auto reply = auth::HttpGet(uri, {});
+        if (!reply) {
+          observe::Log().warn("auth: fetching {} failed: {}", uri, auth::Describe(reply.error()));
+          return std::nullopt;
+        }
+        if (reply->status != 200) {
+          observe::Log().warn("auth: fetching {} answered HTTP {}", uri, reply->status);
+          return std::nullopt;
+        }
+        return std::move(reply->body);
+      },
+      now_s);
+  if (failed) observe::Log().warn("auth: the keys from {} are refused: {}", uri, auth::Describe(*failed));
+}
+
+}  // namespace mcpx::transport::http
