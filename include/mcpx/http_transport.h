@@ -94,6 +94,22 @@ struct HttpOptions {
   // /24 (IPv4) or /64 (IPv6), then one bucket for all the rest.
   std::size_t max_rate_keys = 65536;
 
+  // IP reputation: offenses from a client address (malformed requests,
+  // invalid tokens, rejected Host/Origin, rate-limit hits, header timeouts,
+  // connections over the cap) raise its score, which decays by 1 point a
+  // second; at `reputation_threshold` the address is refused for
+  // `reputation_cooldown`: its new connections close at accept, and a
+  // request on one already open gets 403. Weights: malformed 10, invalid
+  // token 20, Host/Origin 20, header timeout 10, rate limit 2, connection
+  // cap 2. 0: off.
+  double reputation_threshold = 0;
+  std::chrono::seconds reputation_cooldown{60};
+
+  // GET /admin/security-events, the security monitor's recent events and
+  // busiest addresses as JSON, for `Authorization: Bearer <admin_token>`.
+  // Empty: no admin endpoint.
+  std::string admin_token;
+
   // Bearer authentication of the MCP endpoint (mcpx/auth.h). Unset: none.
   std::optional<AuthOptions> auth;
 };

@@ -118,6 +118,8 @@ Admission Engine::CheckScopes(const protocol::Message& message, const Principal*
   const std::vector<std::string>* needed = ScopesNamedBy(message, *snapshot);
   if (needed == nullptr || who->HasAll(*needed)) return admitted;
   metrics_.scope_refusals.Add();
+  RecordSecurity(guard::SecurityEventKind::kInsufficientScope, {}, who->key,
+                 admitted.session ? std::string_view(admitted.session->id()) : std::string_view(), message.method);
   json::array required;
   for (const std::string& scope : *needed) required.emplace_back(scope);
   return Refused(Refusal::kInsufficientScope, ErrorCode::kServerOverloaded, "Forbidden: insufficient scope",
@@ -150,16 +152,19 @@ Admission Engine::Throttle(const protocol::Message& message, Admission admitted)
     }
     if (std::int64_t wait = s.request_rate().Take(now_ns, session_rate_)) {
       metrics_.rate_limited[observe::kLimitSession].Add();
+      RecordSecurity(guard::SecurityEventKind::kRateLimited, {}, {}, s.id(), "session request rate");
       return RateLimited(wait, "this session's request rate");
     }
     if (std::int64_t wait = s.byte_rate().Take(now_ns, session_byte_rate_, static_cast<double>(message.wire_bytes))) {
       metrics_.rate_limited[observe::kLimitSessionBytes].Add();
+      RecordSecurity(guard::SecurityEventKind::kRateLimited, {}, {}, s.id(), "session byte rate");
       return RateLimited(wait, "this session's byte rate");
     }
   }
   if (tool_limits) {
     if (std::int64_t wait = ToolWaitNs(message, now_ns)) {
       metrics_.rate_limited[observe::kLimitTool].Add();
+      RecordSecurity(guard::SecurityEventKind::kRateLimited, {}, {}, {}, "tool call rate");
       return RateLimited(wait, "this tool's call rate");
     }
   }
@@ -262,6 +267,9 @@ Admission Engine::Resolve(const Envelope& envelope, std::uint64_t owner) {
   if (admission.session && admission.session->owner() == owner &&
       !admission.session->BelongsTo(envelope.principal)) {
     metrics_.principal_mismatches.Add();
+    RecordSecurity(guard::SecurityEventKind::kSessionPrincipalMismatch, {},
+                   envelope.principal ? std::string_view(envelope.principal->key) : std::string_view(),
+                   envelope.session_id);
     admission.session = nullptr;
   }
   if (!admission.session || admission.session->owner() != owner) {

@@ -233,6 +233,16 @@ void Engine::AfterOnIo(std::chrono::milliseconds delay, std::function<void()> fn
   });
 }
 
+void Engine::RecordSecurity(guard::SecurityEventKind kind, std::string_view address, std::string_view principal,
+                            std::string_view session, std::string_view detail) {
+  security_.Record({.kind = kind,
+                    .time_us = NowMs() * 1000,
+                    .address = address,
+                    .principal = principal,
+                    .session_id = session,
+                    .detail = detail});
+}
+
 std::string Engine::MetricsText() const {
   std::string text = observe::RenderPrometheus(metrics_, {.sessions_active = sessions_.size(),
                                                          .directory_contended = sessions_.contended(),
@@ -247,6 +257,13 @@ std::string Engine::MetricsText() const {
     const std::string label = "{tool=\"" + observe::EscapeLabel(name) + "\"} ";
     state += "mcpx_tool_breaker_state" + label + std::to_string(static_cast<int>(tool->breaker->state(now_us))) + "\n";
     opened += "mcpx_tool_breaker_opened_total" + label + std::to_string(tool->breaker->opened()) + "\n";
+  }
+  text += "# HELP mcpx_security_events_total Security events (guards' refusals and findings), by kind.\n"
+          "# TYPE mcpx_security_events_total counter\n";
+  for (std::size_t i = 0; i < guard::kSecurityEventKinds; ++i) {
+    const auto kind = static_cast<guard::SecurityEventKind>(i);
+    text += "mcpx_security_events_total{kind=\"" + std::string(guard::Name(kind)) + "\"} " +
+            std::to_string(security_.Count(kind)) + "\n";
   }
   if (!state.empty()) {
     text += "# HELP mcpx_tool_breaker_state A tool's circuit breaker: 0 closed, 1 open, 2 half-open.\n"

@@ -50,6 +50,7 @@
 #include "engine/session.h"
 #include "engine/session_directory.h"
 #include "guard/gcra.h"
+#include "guard/security_monitor.h"
 #include "mcpx/server.h"
 #include "observe/metrics.h"
 #include "protocol/jsonrpc.h"
@@ -163,6 +164,12 @@ class Engine {
   // the sweep about once a second; public for tests.
   std::size_t EndIdleListens();
 
+  // Security events (guard/security_monitor.h): every refusal a guard makes,
+  // from any transport; counted on /metrics, listed by the admin endpoint.
+  guard::SecurityMonitor& security() { return security_; }
+  void RecordSecurity(guard::SecurityEventKind kind, std::string_view address, std::string_view principal = {},
+                      std::string_view session = {}, std::string_view detail = {});
+
   // Housekeeping run on a worker every kMaintenancePeriod (the guards'
   // stale keys).
   Maintenance& maintenance() { return maintenance_; }
@@ -273,6 +280,7 @@ class Engine {
   // Before the I/O contexts: a transport's state, freed as they shut down,
   // removes its task from here.
   Maintenance maintenance_;
+  guard::SecurityMonitor security_;
   std::size_t workers_per_session_ = 1; // set by Start()
   SessionDirectory sessions_;
   ClientInitInterner client_inits_;

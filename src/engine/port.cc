@@ -27,6 +27,10 @@ void Port::Close(const SessionPtr& session) { engine_.CloseSession(session); }
 boost::asio::io_context& Port::NextIo() { return engine_.NextIo(); }
 boost::asio::io_context& Port::io() { return engine_.io(); }
 void Port::Post(std::function<void()> fn) { engine_.Post(std::move(fn)); }
+void Port::RecordSecurity(guard::SecurityEventKind kind, std::string_view address, std::string_view detail) {
+  engine_.RecordSecurity(kind, address, {}, {}, detail);
+}
+guard::SecurityMonitor& Port::security() const { return engine_.security(); }
 Maintenance::Handle Port::AddMaintenance(Maintenance::Task task) { return engine_.maintenance().Add(std::move(task)); }
 bool Port::draining() const { return engine_.draining(); }
 std::int64_t Port::NowMs() const { return engine_.NowMs(); }

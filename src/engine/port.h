@@ -33,6 +33,7 @@
 #include "common/byte_budget.h"
 #include "engine/channel.h"
 #include "engine/maintenance.h"
+#include "guard/security_monitor.h"
 #include "engine/request_scope.h"
 #include "engine/session.h"
 #include "mcpx/json.h"
@@ -141,6 +142,9 @@ class Port {
   boost::asio::io_context& io();
   // Runs `fn` on a worker thread.
   void Post(std::function<void()> fn);
+  // A security event (Engine::RecordSecurity), and the monitor itself.
+  void RecordSecurity(guard::SecurityEventKind kind, std::string_view address, std::string_view detail = {});
+  guard::SecurityMonitor& security() const;
   // Registers housekeeping run on a worker every few seconds (Maintenance).
   [[nodiscard]] Maintenance::Handle AddMaintenance(Maintenance::Task task);
   bool draining() const;

@@ -15,6 +15,16 @@ void Server::AddTool(Tool tool) {
   if (!tool.handler && !tool.async_handler) throw std::invalid_argument("tool without handler");
   auto shared = std::make_shared<const engine::ToolEntry>(std::move(tool), engine_->options().tool_breaker);
   if (shared->call_rate.enabled()) engine_->catalog().NoteToolRate();
+  if (shared->breaker) {
+    shared->breaker->set_on_transition([engine = engine_.get(), name = shared->name](
+                                           guard::BreakerState, guard::BreakerState to, std::int64_t) {
+      if (to == guard::BreakerState::kOpen) {
+        engine->RecordSecurity(guard::SecurityEventKind::kBreakerOpened, {}, {}, {}, name);
+      } else if (to == guard::BreakerState::kClosed) {
+        engine->RecordSecurity(guard::SecurityEventKind::kBreakerClosed, {}, {}, {}, name);
+      }
+    });
+  }
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     c.tools[shared->name] = shared;
     c.scoped[engine::ListPageCache::kTools] |= !shared->scopes.empty();

@@ -226,9 +226,12 @@ void Engine::ContinueSweep(std::int64_t now, std::size_t expired) {
       if (const std::size_t n = EndIdleListens(); n > 0) observe::Log().debug("ended {} idle listen stream(s)", n);
     });
   }
-  if (now - last_maintenance_ms_ >= kMaintenancePeriodMs && maintenance_.size() > 0) {
+  if (now - last_maintenance_ms_ >= kMaintenancePeriodMs) {
     last_maintenance_ms_ = now;
-    Post([this, now] { maintenance_.RunAll(now); });
+    Post([this, now] {
+      maintenance_.RunAll(now);
+      security_.Sweep(now * 1000);
+    });
   }
   ScheduleSweep();
 }

@@ -127,6 +127,11 @@ std::string RenderPrometheus(const Metrics& m, const MetricsExtras& x) {
   Line(out, "mcpx_breaker_rejections_total", "counter",
        "Tool calls answered at once with an error result because the tool's circuit breaker was open.",
        m.breaker_rejections.value());
+  Line(out, "mcpx_reputation_blocks_total", "counter", "Client addresses blocked by their reputation.",
+       m.reputation_blocks.value());
+  Line(out, "mcpx_reputation_refusals_total", "counter",
+       "Connections closed at accept, or requests refused 403, because their address was blocked.",
+       m.reputation_refusals.value());
   Line(out, "mcpx_scope_refusals_total", "counter",
        "Requests refused because the token lacked a scope the tool, prompt or resource needs.",
        m.scope_refusals.value());

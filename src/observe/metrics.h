@@ -87,7 +87,9 @@ struct Metrics {
   Counter principal_mismatches;  // a session presented by a principal other than its own (answered as unknown)
   Counter scope_refusals;
   Counter auth_refusals;
-  Counter breaker_rejections;    // tool calls answered at once by an open circuit breaker         // requests refused 401/403 by bearer authentication        // requests refused for want of a scope (403 insufficient_scope)
+  Counter breaker_rejections;
+  Counter reputation_blocks;     // addresses blocked by their reputation (each block once)
+  Counter reputation_refusals;   // connections and requests refused while their address was blocked    // tool calls answered at once by an open circuit breaker         // requests refused 401/403 by bearer authentication        // requests refused for want of a scope (403 insufficient_scope)
   Counter limit_refusals;     // requests refused for an over-long id, token or _meta
   // Fan-out (engine/fanout).
   Gauge subscribers;          // sessions and listen streams with at least one subscription

@@ -196,6 +196,42 @@ TEST_F(RateLimitTest, AToolOverItsCallRateIsRefusedForEveryClientAndOthersAreSer
   EXPECT_EQ(Refused(observe::kLimitTool), 1u);
 }
 
+TEST_F(RateLimitTest, RepeatedOffensesBlockAnAddressForTheCooldownAndTheAdminEndpointListsThem) {
+  Start({.reputation_threshold = 30, .reputation_cooldown = std::chrono::seconds(10), .admin_token = "s3cret"});
+  for (int i = 0; i < 3; ++i) {  // 10 points each
+    HttpClient bad(port_);
+    bad.SendRaw("GET /healthz HTTP/1.1\r\nthis line has no colon\r\n\r\n");
+    EXPECT_EQ(bad.Read().status, 400) << i;
+  }
+  auto& metrics = engine::ServerAccess::EngineOf(*server_).metrics();
+  EXPECT_EQ(metrics.reputation_blocks.value(), 1u);
+  {
+    HttpClient blocked(port_);  // closed as it is accepted
+    blocked.SendRaw(HttpClient::Build("GET", "/healthz", "", {}));
+    EXPECT_ANY_THROW(blocked.Read());
+  }
+  HttpClient other(port_, "127.0.0.2");
+  EXPECT_EQ(other.Request("GET", "/healthz", "", {}).status, 200);
+
+  // The admin endpoint: the token, then the events.
+  EXPECT_EQ(other.Request("GET", "/admin/security-events", "", {}).status, 401);
+  const auto listed = other.Request("GET", "/admin/security-events", "", {{"Authorization", "Bearer s3cret"}});
+  ASSERT_EQ(listed.status, 200);
+  const json::value doc = listed.json();
+  std::string kinds;
+  for (const auto& e : doc.at("events").as_array()) kinds += std::string(e.at("kind").as_string()) + " ";
+  EXPECT_NE(kinds.find("reputation_refused reputation_blocked malformed_request"), std::string::npos) << kinds;
+  EXPECT_EQ(doc.at("addresses").at(0).at("address"), "127.0.0.1");
+  const std::string text = other.Request("GET", "/metrics", "", {}).body;
+  EXPECT_NE(text.find("mcpx_security_events_total{kind=\"malformed_request\"} 3"), std::string::npos);
+  EXPECT_NE(text.find("mcpx_reputation_blocks_total 1"), std::string::npos);
+
+  now_ms_ += 10'000;  // the cooldown is over, and the score has decayed below the threshold
+  HttpClient again(port_);
+  EXPECT_EQ(again.Request("GET", "/healthz", "", {}).status, 200);
+  EXPECT_GE(metrics.reputation_refusals.value(), 1u);
+}
+
 TEST_F(RateLimitTest, WithoutALimitNothingIsRefused) {
   Start({});
   HttpClient client(port_);

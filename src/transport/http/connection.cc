@@ -92,6 +92,7 @@ void Connection::StartRequestDeadline() {
   // the whole request has read_timeout.
   const auto& o = shared_->options;
   request_started_ms_ = NowMs();
+  in_head_ = true;
   SetDeadline(std::min(o.header_timeout, o.read_timeout));
 }
 
@@ -106,7 +107,13 @@ void Connection::ArmTimer(std::int64_t at_ms) {
 void Connection::OnTimer() {
   if (closed_) return;
   const std::int64_t now = NowMs();
-  if (deadline_ms_ != 0 && now >= deadline_ms_) return Close();
+  if (deadline_ms_ != 0 && now >= deadline_ms_) {
+    // Cut off mid-head: a slow-header client (slowloris), an offense.
+    if (in_head_ && !gated_) {
+      shared_->Offend(peer_, guard::Offense::kHeaderTimeout, guard::SecurityEventKind::kHeaderTimeout);
+    }
+    return Close();
+  }
   const auto& o = shared_->options;
   const std::int64_t tick = std::max<std::int64_t>(
       1, std::min({o.header_timeout, o.read_timeout, o.idle_timeout, o.write_timeout}).count());
@@ -123,6 +130,7 @@ void Connection::ReadRequest() {
   parser_.emplace(request_, shared_->limits);
   continue_sent_ = false;
   gated_ = false;
+  in_head_ = false;
   if (buffer_.size() > 0) {  // pipelined: the request has begun
     StartRequestDeadline();
     ReadRest();
@@ -188,10 +196,23 @@ void Connection::ReadRest() {
 }
 
 bool Connection::PassesRateLimits() {
+  if (shared_->BlockedFor(peer_) > 0) {
+    shared_->port.metrics().reputation_refusals.Add();
+    shared_->port.RecordSecurity(guard::SecurityEventKind::kReputationRefused, peer_);
+    ClearDeadline();
+    keep_alive_ = false;
+    request_.ReleaseBody();
+    Answer refused = ErrorAnswer(status::forbidden, ErrorCode::kServerOverloaded,
+                                 "Forbidden: this client address is blocked for a while after repeated offenses");
+    refused.close = true;
+    Respond(std::move(refused));
+    return false;
+  }
   if (!shared_->ip_limiter.enabled() || peer_.empty()) return true;
   const std::int64_t wait_us = shared_->ip_limiter.Admit(
       peer_, [this] { return guard::AddressPrefix(peer_); }, shared_->port.NowMs() * 1000);
   if (wait_us == 0) return true;
+  shared_->Offend(peer_, guard::Offense::kRateLimited, guard::SecurityEventKind::kRateLimited, "address request rate");
   ClearDeadline();
   keep_alive_ = false;
   request_.ReleaseBody();
@@ -224,6 +245,9 @@ void Connection::OnRead(boost::system::error_code ec) {
   }
   if (ec) {
     keep_alive_ = false;  // after a framing error the stream cannot be trusted
+    if (parser_->refusal() != RequestRefusal::kOverloaded) {
+      shared_->Offend(peer_, guard::Offense::kMalformedRequest, guard::SecurityEventKind::kMalformedRequest, "HTTP");
+    }
     request_.ReleaseBody();
     switch (parser_->refusal()) {
       case RequestRefusal::kOverloaded:
@@ -263,6 +287,11 @@ void Connection::Route() {
   Answer answer;
   switch (RouteRequest(request_, *shared_, answer)) {
     case http::Route::kAnswered:
+      if (answer.status == status::forbidden) {  // Host or Origin not allowed
+        shared_->Offend(peer_, guard::Offense::kOriginRejected, guard::SecurityEventKind::kOriginRejected);
+      } else if (answer.status == status::bad_request) {
+        shared_->Offend(peer_, guard::Offense::kMalformedRequest, guard::SecurityEventKind::kMalformedRequest);
+      }
       return Respond(std::move(answer));
     case http::Route::kPost:
       if (!Authenticated()) return;
@@ -285,6 +314,9 @@ bool Connection::Authenticated() {
     return true;
   }
   shared_->port.metrics().auth_refusals.Add();
+  if (!request_.headers.authorization.empty()) {  // a token was sent and is no good (no token: discovery)
+    shared_->Offend(peer_, guard::Offense::kAuthFailure, guard::SecurityEventKind::kAuthFailed);
+  }
   if (gate->refresh_requested()) {
     // A token named a key we lack: the authorization server may have
     // rotated its keys. Fetch them on a worker (rate-limited by the cache).
@@ -331,6 +363,9 @@ void Connection::OnParsed(std::uint64_t gen, protocol::ParseOutcome parsed) {
 }
 
 void Connection::Dispatch(protocol::ParseOutcome parsed, bool offloaded) {
+  if (parsed.failure) {
+    shared_->Offend(peer_, guard::Offense::kMalformedRequest, guard::SecurityEventKind::kMalformedRequest, "JSON-RPC");
+  }
   auto admitted = AdmitPost(parsed, request_.headers, *shared_);
   if (auto* answer = std::get_if<Answer>(&admitted)) return Respond(std::move(*answer));
   Admitted& a = std::get<Admitted>(admitted);

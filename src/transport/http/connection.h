@@ -111,7 +111,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Request request_;  // what the parser kept; reused, large buffers freed
   bool continue_sent_ = false;  // "100 Continue" answered for this request
   BearerMemo bearer_memo_;      // the last token this connection proved
-  bool gated_ = false;          // this request's head has passed the rate limits
+  bool gated_ = false;
+  bool in_head_ = false;        // a request's head is being read (header_timeout applies)          // this request's head has passed the rate limits
   std::string head_;  // the response being written
   std::string body_;
   boost::asio::steady_timer timer_;

@@ -110,10 +110,17 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
     }
     std::string peer;
     if (const tcp::endpoint remote = socket.remote_endpoint(ignored); !ignored) peer = remote.address().to_string();
+    if (shared_->BlockedFor(peer) > 0) {
+      port_.metrics().reputation_refusals.Add();
+      port_.RecordSecurity(guard::SecurityEventKind::kReputationRefused, peer);
+      socket.close(ignored);
+      return;
+    }
     if (shared_->connect_limiter.enabled() && !peer.empty() &&
         shared_->connect_limiter.Admit(peer, [&peer] { return guard::AddressPrefix(peer); },
                                        port_.NowMs() * 1000) != 0) {
       port_.metrics().rate_limited[observe::kLimitConnectionRate].Add();
+      shared_->Offend(peer, guard::Offense::kRateLimited, guard::SecurityEventKind::kRateLimited, "connection rate");
       socket.close(ignored);
       return;
     }
@@ -121,6 +128,7 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
     if (const std::size_t limit = shared_->options.max_connections_per_ip; limit != 0 && !peer.empty()) {
       if (!shared_->connections_by_ip.Acquire(peer, limit)) {
         port_.metrics().connections_refused_per_ip.Add();
+        shared_->Offend(peer, guard::Offense::kConnectionLimit, guard::SecurityEventKind::kConnectionRefused);
         socket.close(ignored);
         return;
       }

@@ -1,5 +1,7 @@
 #include "transport/http/router.h"
 
+#include <openssl/crypto.h>
+
 #include "mcpx/error.h"
 #include "transport/http/wire.h"
 
@@ -31,6 +33,38 @@ Answer NoSessionlessStream() {
                          "Method Not Allowed: GET and DELETE need an Mcp-Session-Id");
   a.headers = "Allow: GET, POST, DELETE\r\n";
   return a;
+}
+
+// GET /admin/security-events: the monitor's recent events and busiest
+// addresses, for the admin token only (compared in constant time).
+Answer AdminAnswer(std::string_view authorization, HttpShared& shared) {
+  const std::string expected = "Bearer " + shared.options.admin_token;
+  if (authorization.size() != expected.size() ||
+      CRYPTO_memcmp(authorization.data(), expected.data(), expected.size()) != 0) {
+    Answer a = ErrorAnswer(status::unauthorized, ErrorCode::kServerOverloaded, "Unauthorized: the admin token is required");
+    a.headers = "WWW-Authenticate: Bearer realm=\"mcpx-admin\"\r\n";
+    return a;
+  }
+  const guard::SecurityMonitor& monitor = shared.port.security();
+  json::array events;
+  for (const auto& e : monitor.Recent(256)) {
+    events.push_back(json::object{{"sequence", e.sequence},
+                                  {"kind", guard::Name(e.kind)},
+                                  {"timeUs", e.time_us},
+                                  {"address", e.address},
+                                  {"principal", e.principal},
+                                  {"session", e.session_id},
+                                  {"detail", e.detail}});
+  }
+  json::array addresses;
+  for (const auto& [address, count] : monitor.TopAddresses(32)) {
+    addresses.push_back(json::object{{"address", address}, {"events", count}});
+  }
+  return {.content_type = "application/json",
+          .body = json::serialize(json::object{{"total", monitor.total()},
+                                               {"dropped", monitor.dropped()},
+                                               {"events", std::move(events)},
+                                               {"addresses", std::move(addresses)}})};
 }
 
 }  // namespace
@@ -126,6 +160,11 @@ Route RouteRequest(const Request& request, HttpShared& shared, Answer& answer) {
   }
   if (target == "/metrics" && shared.options.serve_metrics && request.method == beast_http::verb::get) {
     answer = {.content_type = "text/plain; version=0.0.4", .body = shared.port.MetricsText()};
+    return Route::kAnswered;
+  }
+  if (target == "/admin/security-events" && !shared.options.admin_token.empty() &&
+      request.method == beast_http::verb::get) {
+    answer = AdminAnswer(request.headers.authorization, shared);
     return Route::kAnswered;
   }
   if (shared.bearer && shared.bearer->IsMetadataPath(target) && request.method == beast_http::verb::get) {

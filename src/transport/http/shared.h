@@ -9,6 +9,7 @@
 #include "common/byte_budget.h"
 #include "engine/port.h"
 #include "guard/connection_counter.h"
+#include "guard/ip_reputation.h"
 #include "guard/rate_limiter.h"
 #include "mcpx/http_transport.h"
 #include "transport/http/bearer.h"
@@ -30,6 +31,9 @@ struct HttpShared {
         ip_limiter(guard::RateLimit{options.ip_rate, options.ip_burst}, options.max_rate_keys),
         connect_limiter(guard::RateLimit{options.ip_connection_rate, options.ip_connection_burst},
                         options.max_rate_keys),
+        reputation(guard::ReputationOptions{.threshold = options.reputation_threshold,
+                                            .cooldown_us = options.reputation_cooldown.count() * 1'000'000,
+                                            .max_keys = options.max_rate_keys}),
         setup([this](engine::Session& session) {
           // A new session's streams and event store (held by the session,
           // which may outlive the transport: hence the shared config). Made
@@ -44,10 +48,31 @@ struct HttpShared {
 
   // Drops the guards' entries that hold nothing any more (engine
   // maintenance).
+  // An offense by `peer`: a security event, and a mark against its
+  // reputation (which may block it).
+  void Offend(std::string_view peer, guard::Offense offense, guard::SecurityEventKind kind,
+              std::string_view detail = {}) {
+    port.RecordSecurity(kind, peer, detail);
+    if (peer.empty() || !reputation.enabled()) return;
+    if (reputation.Record(peer, offense, port.NowMs() * 1000)) {
+      port.metrics().reputation_blocks.Add();
+      port.RecordSecurity(guard::SecurityEventKind::kReputationBlocked, peer, guard::Name(offense));
+    }
+  }
+  // Microseconds `peer` stays refused; 0 when it is not (one relaxed load
+  // while nobody is blocked).
+  std::int64_t BlockedFor(std::string_view peer) {
+    if (peer.empty() || !reputation.enabled()) return 0;
+    const std::int64_t now_us = port.NowMs() * 1000;
+    if (!reputation.AnyBlocked(now_us)) return 0;
+    return reputation.BlockedFor(peer, now_us);
+  }
+
   void SweepGuards(std::int64_t now_ms) {
     ip_limiter.Sweep(now_ms * 1000);
     if (bearer) bearer->Maintain(port.WallMs() / 1000);
     connect_limiter.Sweep(now_ms * 1000);
+    reputation.Sweep(now_ms * 1000);
   }
 
   engine::Port port;
@@ -60,10 +85,12 @@ struct HttpShared {
   const RequestLimits limits;
   // ServerOptions::ip_rate per client address (disabled at 0).
   guard::RateLimiter ip_limiter;
-  // HttpOptions::auth; null without it. Made by Listen (it needs the port).
-  std::unique_ptr<BearerGate> bearer;
   // HttpOptions::ip_connection_rate per client address (disabled at 0).
   guard::RateLimiter connect_limiter;
+  // HttpOptions::reputation_threshold per client address (disabled at 0).
+  guard::IpReputation reputation;
+  // HttpOptions::auth; null without it. Made by Listen (it needs the port).
+  std::unique_ptr<BearerGate> bearer;
   // Open connections per client address (HttpOptions::max_connections_per_ip).
   guard::ConnectionCounter connections_by_ip;
   const engine::SessionSetup setup;
