@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 
@@ -28,6 +29,9 @@ inline std::function<void()> AddGuardFlags(CLI::App& app, ServerOptions& options
   app.add_option("--session-bytes-rate", options.session_bytes_rate,
                  "Bytes/s per session, requests and responses together, burst the same (0: no limit)")
       ->capture_default_str();
+  app.add_option("--reputation-threshold", http.reputation_threshold,
+                 "Offense score that blocks a client address for a minute (0: off)")
+      ->capture_default_str();
   app.add_option("--header-timeout", *header_timeout_s, "Seconds a request's head may take from its first byte")
       ->capture_default_str();
   app.add_option("--max-connections-per-ip", http.max_connections_per_ip,
@@ -35,6 +39,8 @@ inline std::function<void()> AddGuardFlags(CLI::App& app, ServerOptions& options
       ->capture_default_str();
   return [&http, header_timeout_s] {
     http.header_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(*header_timeout_s * 1000));
+    // A secret, so from the environment rather than the command line.
+    if (const char* token = std::getenv("MCPX_ADMIN_TOKEN"); token != nullptr) http.admin_token = token;
   };
 }
 
