@@ -164,9 +164,10 @@ if [[ "${WRITE_DOCS:-1}" == 1 ]]; then
     cat "$report"
     # Tables other scripts own: bench/directory.sh; bench/w1_stateless.sh,
     # bench/f1.sh and bench/w5.sh; bench/ab.sh, bench/soak.sh
-    # and the shutdown test, kept in docs/hardening-bench.md; bench/scaling.sh's
+    # and the shutdown test, kept in docs/hardening-bench.md; bench/ab.sh with
+    # guards on and off, in docs/guards-bench.md; bench/scaling.sh's
     # output kept by hand in docs/scaling.md (it needs a many-core machine).
-    for part in docs/directory-bench.md docs/hardening-bench.md docs/w1-stateless-bench.md docs/f1-bench.md docs/w5-bench.md docs/idle-session.md docs/scaling.md; do
+    for part in docs/directory-bench.md docs/hardening-bench.md docs/guards-bench.md docs/w1-stateless-bench.md docs/f1-bench.md docs/w5-bench.md docs/idle-session.md docs/scaling.md; do
       [[ -f $part ]] && { echo; cat "$part"; }
     done
   } >docs/benchmarks.md

@@ -74,7 +74,12 @@ struct HttpOptions {
   std::size_t event_store_events = 512;
   std::size_t event_store_bytes = 256 << 10;
   std::size_t event_store_total_bytes = 256 << 20;
-  bool serve_metrics = true;               // GET /metrics
+  // GET /metrics: for `Authorization: Bearer <metrics_token>` when one is
+  // set; without one, only on a loopback bind (a server bound elsewhere
+  // does not publish its internals to whoever reaches it, and says so at
+  // start). GET /healthz is always served.
+  bool serve_metrics = true;
+  std::string metrics_token;
 
   // Requests per second from one client address (a token bucket holding
   // `ip_burst` requests; 0: ip_rate). Past it: 429 with Retry-After and a

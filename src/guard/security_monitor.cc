@@ -38,7 +38,7 @@ bool CopyTruncated(std::string_view in, char (&out)[N], std::uint8_t* length) {
     // sequence started at or before in[n - 1]; drop its kept bytes too.
     while (n > 0 && (static_cast<unsigned char>(in[n]) & 0xC0) == 0x80) --n;
   }
-  std::memcpy(out, in.data(), n);
+  if (n > 0) std::memcpy(out, in.data(), n);  // an empty view may have a null data()
   *length = static_cast<std::uint8_t>(n);
   return n != in.size();
 }

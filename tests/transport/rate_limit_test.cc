@@ -232,6 +232,20 @@ TEST_F(RateLimitTest, RepeatedOffensesBlockAnAddressForTheCooldownAndTheAdminEnd
   EXPECT_GE(metrics.reputation_refusals.value(), 1u);
 }
 
+TEST_F(RateLimitTest, AMetricsTokenGuardsMetricsButNotHealthz) {
+  Start({.metrics_token = "m3trics"});
+  HttpClient c(port_);
+  const auto refused = c.Request("GET", "/metrics", "", {});
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(refused.header("www-authenticate"), "Bearer realm=\"mcpx-metrics\"");
+  EXPECT_EQ(c.Request("GET", "/metrics", "", {{"Authorization", "Bearer wrong"}}).status, 401);
+  const auto served = c.Request("GET", "/metrics", "", {{"Authorization", "Bearer m3trics"}});
+  EXPECT_EQ(served.status, 200);
+  EXPECT_NE(served.body.find("mcpx_sessions_active"), std::string::npos);
+  EXPECT_EQ(c.Request("GET", "/healthz", "", {}).status, 200);
+  EXPECT_EQ(c.Request("GET", "/admin/security-events", "", {}).status, 404);  // no admin token: no endpoint
+}
+
 TEST_F(RateLimitTest, WithoutALimitNothingIsRefused) {
   Start({});
   HttpClient client(port_);

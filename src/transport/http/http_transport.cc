@@ -42,6 +42,13 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
     if (options.max_connections == 0) options.max_connections = DefaultMaxConnections(options.raise_fd_limit);
     shared_ = std::make_shared<HttpShared>(
         port_, options, HostPolicy(options.host, port, options.allowed_hosts, options.allowed_origins));
+    shared_->loopback_bind = endpoint.address().is_loopback();
+    if (!shared_->loopback_bind) {
+      // No TLS listener yet: a network bind should sit behind a
+      // TLS-terminating proxy (docs/security.md).
+      observe::Log().warn("listening on {}:{} without TLS: put a TLS-terminating proxy in front of it{}", options.host,
+                          port, options.metrics_token.empty() ? "; /metrics is not served (no metrics_token)" : "");
+    }
     if (options.auth) {
       std::string resource = options.auth->resource;
       if (resource.empty()) {

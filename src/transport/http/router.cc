@@ -37,10 +37,15 @@ Answer NoSessionlessStream() {
 
 // GET /admin/security-events: the monitor's recent events and busiest
 // addresses, for the admin token only (compared in constant time).
+// Whether `authorization` is "Bearer <token>", compared in constant time.
+bool BearerMatches(std::string_view authorization, std::string_view token) {
+  const std::string expected = "Bearer " + std::string(token);
+  return authorization.size() == expected.size() &&
+         CRYPTO_memcmp(authorization.data(), expected.data(), expected.size()) == 0;
+}
+
 Answer AdminAnswer(std::string_view authorization, HttpShared& shared) {
-  const std::string expected = "Bearer " + shared.options.admin_token;
-  if (authorization.size() != expected.size() ||
-      CRYPTO_memcmp(authorization.data(), expected.data(), expected.size()) != 0) {
+  if (!BearerMatches(authorization, shared.options.admin_token)) {
     Answer a = ErrorAnswer(status::unauthorized, ErrorCode::kServerOverloaded, "Unauthorized: the admin token is required");
     a.headers = "WWW-Authenticate: Bearer realm=\"mcpx-admin\"\r\n";
     return a;
@@ -158,7 +163,14 @@ Route RouteRequest(const Request& request, HttpShared& shared, Answer& answer) {
     answer = {.content_type = "text/plain", .body = "ok\n"};
     return Route::kAnswered;
   }
-  if (target == "/metrics" && shared.options.serve_metrics && request.method == beast_http::verb::get) {
+  if (target == "/metrics" && shared.options.serve_metrics && request.method == beast_http::verb::get &&
+      (shared.loopback_bind || !shared.options.metrics_token.empty())) {
+    if (!shared.options.metrics_token.empty() &&
+        !BearerMatches(request.headers.authorization, shared.options.metrics_token)) {
+      answer = ErrorAnswer(status::unauthorized, ErrorCode::kServerOverloaded, "Unauthorized: the metrics token is required");
+      answer.headers = "WWW-Authenticate: Bearer realm=\"mcpx-metrics\"\r\n";
+      return Route::kAnswered;
+    }
     answer = {.content_type = "text/plain; version=0.0.4", .body = shared.port.MetricsText()};
     return Route::kAnswered;
   }

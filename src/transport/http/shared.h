@@ -95,6 +95,7 @@ struct HttpShared {
   guard::ConnectionCounter connections_by_ip;
   const engine::SessionSetup setup;
   std::atomic<std::size_t> connections{0};
+  bool loopback_bind = true;  // set by Listen, before the first connection
 };
 
 // The state this transport attached to `session` at initialize. Sessions
