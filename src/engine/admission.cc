@@ -97,7 +97,23 @@ const std::vector<std::string>* ScopesNamedBy(const protocol::Message& message, 
     if (auto name = name_of("name")) {
       if (auto it = catalog.prompts.find(*name); it != catalog.prompts.end()) return &it->second->scopes;
     }
-  } else if (message.method == "resources/read" &&
+  } else if (message.method == "completion/complete") {
+    // A completion reveals argument values: it needs what its prompt or
+    // resource template needs.
+    const json::value* ref = message.params.if_contains("ref");
+    if (ref == nullptr || !ref->is_object()) return nullptr;
+    const auto member = [ref](std::string_view key) -> std::string_view {
+      const json::value* v = ref->get_object().if_contains(key);
+      return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+    };
+    if (member("type") == "ref/prompt" && catalog.scoped[ListPageCache::kPrompts]) {
+      if (auto it = catalog.prompts.find(member("name")); it != catalog.prompts.end()) return &it->second->scopes;
+    } else if (member("type") == "ref/resource" && catalog.scoped[ListPageCache::kTemplates]) {
+      for (const auto& t : catalog.templates) {
+        if (t->uri_template == member("uri")) return &t->scopes;
+      }
+    }
+  } else if ((message.method == "resources/read" || message.method == "resources/subscribe") &&
              (catalog.scoped[ListPageCache::kResources] || catalog.scoped[ListPageCache::kTemplates])) {
     if (auto uri = name_of("uri")) {
       if (auto it = catalog.resources.find(*uri); it != catalog.resources.end()) return &it->second->scopes;

@@ -72,8 +72,12 @@ class AuthTest : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << r.body;
     return r.header("mcp-session-id");
   }
+  // A fresh id per request: a session never reuses one.
+  std::string Ping() { return R"({"jsonrpc":"2.0","id":)" + std::to_string(++id_) + R"(,"method":"ping"})"; }
+  std::string List() { return R"({"jsonrpc":"2.0","id":)" + std::to_string(++id_) + R"(,"method":"tools/list"})"; }
   std::string Call(std::string_view tool) {
-    return R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":")" + std::string(tool) + R"("}})";
+    return R"({"jsonrpc":"2.0","id":)" + std::to_string(++id_) + R"(,"method":"tools/call","params":{"name":")" +
+           std::string(tool) + R"("}})";
   }
   observe::Metrics& metrics() { return engine::ServerAccess::EngineOf(*server_).metrics(); }
 
@@ -84,6 +88,7 @@ class AuthTest : public ::testing::Test {
   std::unique_ptr<HttpTransport> http_;
   unsigned short port_ = 0;
   std::string resource_;
+  int id_ = 100;
 };
 
 TEST_F(AuthTest, WithoutATokenThe401PointsAtTheResourceMetadata) {
@@ -92,6 +97,9 @@ TEST_F(AuthTest, WithoutATokenThe401PointsAtTheResourceMetadata) {
   EXPECT_EQ(r.status, 401);
   const std::string metadata_url = "http://127.0.0.1:" + std::to_string(port_) + "/.well-known/oauth-protected-resource/mcp";
   EXPECT_EQ(r.header("www-authenticate"), "Bearer resource_metadata=\"" + metadata_url + "\"");
+  // Refused on its head, before its body was read: the connection ends.
+  EXPECT_EQ(r.header("connection"), "close");
+  c.Connect();
   auto m = c.Request("GET", "/.well-known/oauth-protected-resource/mcp", "", {});
   ASSERT_EQ(m.status, 200);
   const json::value doc = m.json();
@@ -106,6 +114,7 @@ TEST_F(AuthTest, TokensForAnotherAudienceOrExpiredAreRefusedAsInvalid) {
   auto r = c.Request("POST", "/mcp", testing::kInitializeBody, With(Token("alice", "", "http://elsewhere/mcp")));
   EXPECT_EQ(r.status, 401);
   EXPECT_NE(r.header("www-authenticate").find("error=\"invalid_token\""), std::string::npos);
+  c.Connect();
   const std::string token = Token("alice", "");
   EXPECT_EQ(c.Request("POST", "/mcp", testing::kInitializeBody, With(token)).status, 200);
   now_s_ += 300 + 61;  // past exp and the leeway: the connection's memo does not save it
@@ -117,14 +126,14 @@ TEST_F(AuthTest, ASessionAnswersOnlyThePrincipalThatOpenedIt) {
   HttpClient b(port_);
   const std::string alice = Token("alice", "");
   const std::string sid = Initialize(a, alice);
-  const std::string ping = R"({"jsonrpc":"2.0","id":3,"method":"ping"})";
-  EXPECT_EQ(a.Request("POST", "/mcp", ping, With(Token("alice", "other"), sid)).status, 200);  // a new token, same principal
+  EXPECT_EQ(a.Request("POST", "/mcp", Ping(), With(Token("alice", "other"), sid)).status, 200);  // a new token, same principal
+  const std::string ping = Ping();  // the same request, to compare the answers whole
   auto foreign = b.Request("POST", "/mcp", ping, With(Token("mallory", ""), sid));
   auto unknown = b.Request("POST", "/mcp", ping, With(Token("mallory", ""), "no-such-session"));
   EXPECT_EQ(foreign.status, 404);
   EXPECT_EQ(foreign.body, unknown.body);
   EXPECT_EQ(b.Request("DELETE", "/mcp", "", With(Token("mallory", ""), sid)).status, 404);
-  EXPECT_EQ(a.Request("POST", "/mcp", ping, With(alice, sid)).status, 200);  // untouched
+  EXPECT_EQ(a.Request("POST", "/mcp", Ping(), With(alice, sid)).status, 200);  // untouched
   EXPECT_EQ(metrics().principal_mismatches.value(), 2u);
 }
 
@@ -137,10 +146,9 @@ TEST_F(AuthTest, AToolsScopeIsRequiredAndItIsListedOnlyToThoseWhoHaveIt) {
   EXPECT_NE(refused.header("www-authenticate").find("error=\"insufficient_scope\", scope=\"mcp:admin\""),
             std::string::npos);
   EXPECT_EQ(c.Request("POST", "/mcp", Call("open"), With(plain, sid)).status, 200);
-  const std::string list = R"({"jsonrpc":"2.0","id":4,"method":"tools/list"})";
   const auto names = [&](const std::string& token) {
     std::string out;
-    const json::value page = c.Request("POST", "/mcp", list, With(token, sid)).json();
+    const json::value page = c.Request("POST", "/mcp", List(), With(token, sid)).json();
     for (const auto& t : page.at("result").at("tools").as_array()) {
       out += std::string(t.at("name").as_string()) + " ";
     }
@@ -152,6 +160,48 @@ TEST_F(AuthTest, AToolsScopeIsRequiredAndItIsListedOnlyToThoseWhoHaveIt) {
   auto allowed = c.Request("POST", "/mcp", Call("admin"), With(admin, sid));
   EXPECT_EQ(allowed.status, 200);
   EXPECT_EQ(metrics().scope_refusals.value(), 1u);
+}
+
+TEST_F(AuthTest, PromptsAndResourceTemplatesNeedTheirScopesToo) {
+  server_->AddPrompt({.name = "secret_prompt",
+                      .handler = [](Context&, const json::object&) { return PromptResult{}; },
+                      .scopes = {"mcp:admin"}});
+  server_->AddResourceTemplate({.uri_template = "secret://{id}",
+                                .name = "secret",
+                                .read = [](Context&, const std::string& uri) {
+                                  return std::vector<ResourceContents>{{.uri = uri, .text = "s"}};
+                                },
+                                .scopes = {"mcp:admin"}});
+  HttpClient c(port_);
+  const std::string plain = Token("alice", "");
+  const std::string sid = Initialize(c, plain);
+  int id = 10;  // a fresh id per request: a session's ids are never reused
+  const auto request = [&](std::string_view method, std::string_view params, const std::string& token) {
+    return c.Request("POST", "/mcp",
+                     R"({"jsonrpc":"2.0","id":)" + std::to_string(++id) + R"(,"method":")" + std::string(method) +
+                         R"(","params":)" +
+                         std::string(params) + "}",
+                     With(token, sid));
+  };
+  EXPECT_EQ(request("prompts/get", R"({"name":"secret_prompt"})", plain).status, 403);
+  EXPECT_EQ(request("resources/read", R"({"uri":"secret://1"})", plain).status, 403);
+  EXPECT_EQ(request("resources/subscribe", R"({"uri":"secret://1"})", plain).status, 403);
+  EXPECT_EQ(request("completion/complete",
+                    R"({"ref":{"type":"ref/prompt","name":"secret_prompt"},"argument":{"name":"a","value":""}})", plain)
+                .status,
+            403);
+  const auto listed = request("prompts/list", "{}", plain);
+  ASSERT_TRUE(listed.json().as_object().contains("result")) << listed.body;
+  EXPECT_EQ(listed.json().at("result").at("prompts").as_array().size(), 0u);
+  const auto templates = request("resources/templates/list", "{}", plain);
+  ASSERT_TRUE(templates.json().as_object().contains("result")) << templates.body;
+  EXPECT_EQ(templates.json().at("result").at("resourceTemplates").as_array().size(), 0u);
+  const std::string admin = Token("alice", "mcp:admin");
+  EXPECT_EQ(request("prompts/get", R"({"name":"secret_prompt"})", admin).status, 200);
+  EXPECT_EQ(request("resources/read", R"({"uri":"secret://1"})", admin).status, 200);
+  const auto admin_list = request("prompts/list", "{}", admin);
+  ASSERT_TRUE(admin_list.json().as_object().contains("result")) << admin_list.body;
+  EXPECT_EQ(admin_list.json().at("result").at("prompts").as_array().size(), 1u);
 }
 
 }  // namespace

@@ -171,6 +171,9 @@ void Connection::ReadRest() {
         // read timeout.
         deadline_ms_ = request_started_ms_ + shared_->options.read_timeout.count();
         if (!PassesRateLimits()) return;
+        // A request to the MCP endpoint proves its token before its body
+        // is read: an unauthenticated client cannot make us take 4 MiB.
+        if (shared_->bearer && ToEndpoint() && !Authenticated(/*before_body=*/true)) return;
       }
     }
   } catch (const std::exception& e) {
@@ -305,9 +308,14 @@ void Connection::Route() {
   }
 }
 
-bool Connection::Authenticated() {
+bool Connection::ToEndpoint() const {
+  const std::string_view target = request_.target;
+  return target.substr(0, target.find('?')) == shared_->options.path;
+}
+
+bool Connection::Authenticated(bool before_body) {
   const BearerGate* gate = shared_->bearer.get();
-  if (gate == nullptr) return true;
+  if (gate == nullptr || request_.headers.principal) return true;
   auto checked = gate->Check(request_.headers.authorization, shared_->port.WallMs() / 1000, bearer_memo_);
   if (auto* principal = std::get_if<engine::PrincipalPtr>(&checked)) {
     request_.headers.principal = std::move(*principal);
@@ -324,8 +332,15 @@ bool Connection::Authenticated() {
       if (auto shared = weak.lock(); shared && shared->bearer) shared->bearer->Maintain(now_s);
     });
   }
+  if (before_body) {
+    // The body is not read: the connection cannot be reused.
+    ClearDeadline();
+    keep_alive_ = false;
+  }
   request_.ReleaseBody();
-  Respond(BearerAnswer(std::get<BearerRefusal>(checked)));
+  Answer answer = BearerAnswer(std::get<BearerRefusal>(checked));
+  answer.close = before_body;
+  Respond(std::move(answer));
   return false;
 }
 

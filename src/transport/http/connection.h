@@ -74,8 +74,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The decisions are router.h's; these carry them out.
   void Route();
   // The bearer gate (HttpOptions::auth): true when the request may go on,
-  // its principal in the headers; else the 401/403 is sent.
-  bool Authenticated();
+  // its principal in the headers; else the 401/403 is sent (and, when
+  // `before_body`, the connection ends after it: its body was not read).
+  bool Authenticated(bool before_body = false);
+  // Whether the request's path is the MCP endpoint's.
+  bool ToEndpoint() const;
   void HandlePost();
   // Continues a POST once its body is parsed (inline, or on a worker for
   // large bodies: then the engine also takes the message on a worker, so
