@@ -204,5 +204,41 @@ TEST_F(AuthTest, PromptsAndResourceTemplatesNeedTheirScopesToo) {
   EXPECT_EQ(admin_list.json().at("result").at("prompts").as_array().size(), 1u);
 }
 
+TEST_F(AuthTest, ARoundsRequestStateAnswersOnlyThePrincipalItWasIssuedTo) {
+  server_->AddTool({.name = "greet",
+                    .execution = Execution::kInline,
+                    .handler = [](Context& ctx, const json::object&) {
+                      const json::value answer = ctx.Ask(
+                          "name", InputRequest::Elicit("Your name?", {{"type", "object"}, {"properties", json::object()}}));
+                      return ToolResult::Text("hello " + json::serialize(answer.at("content")));
+                    }});
+  HttpClient c(port_);
+  const auto call = [&](const std::string& token, json::object extra) {
+    json::object params{{"name", "greet"},
+                        {"_meta", {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+                                   {"io.modelcontextprotocol/clientCapabilities", {{"elicitation", json::object()}}}}}};
+    for (auto& [k, v] : extra) params[k] = v;
+    auto h = With(token);
+    h["MCP-Protocol-Version"] = "2026-07-28";
+    h["Mcp-Method"] = "tools/call";
+    h["Mcp-Name"] = "greet";
+    return c.Request("POST", "/mcp",
+                     json::serialize(json::object{
+                         {"jsonrpc", "2.0"}, {"id", ++id_}, {"method", "tools/call"}, {"params", std::move(params)}}),
+                     h)
+        .json();
+  };
+  const std::string alice = Token("alice", "");
+  const json::value first = call(alice, {});
+  ASSERT_EQ(first.at("result").at("resultType"), "input_required") << first;
+  const json::value state = first.at("result").at("requestState");
+  const json::object answer{{"inputResponses", {{"name", {{"action", "accept"}, {"content", {{"n", "A"}}}}}}},
+                            {"requestState", state}};
+  const json::value stolen = call(Token("mallory", ""), answer);
+  EXPECT_EQ(stolen.at("error").at("message"), "Invalid params: requestState failed verification") << stolen;
+  const json::value done = call(alice, answer);
+  EXPECT_EQ(done.at("result").at("content").at(0).at("text"), "hello {\"n\":\"A\"}") << done;
+}
+
 }  // namespace
 }  // namespace mcpx

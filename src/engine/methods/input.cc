@@ -64,6 +64,20 @@ std::string Binding(std::string_view method, std::string_view name, const json::
   return binding;
 }
 
+// Who a round's state belongs to: a digest of the principal that asked
+// (empty when unauthenticated), so that another principal presenting the
+// state is refused as if it were forged.
+std::string PrincipalTag(const RequestState& r) {
+  if (!r.principal()) return {};
+  const std::string& key = r.principal()->key;
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string tag;
+  for (std::size_t i = 0; i < 16; ++i) tag.append({kHex[digest[i] >> 4], kHex[digest[i] & 0xf]});
+  return tag;
+}
+
 [[noreturn]] void BadState(std::string_view why) {
   throw Error(ErrorCode::kInvalidParams, "Invalid params: requestState " + std::string(why));
 }
@@ -89,6 +103,9 @@ void LoadInput(Engine& e, RequestState& r, const json::object& params, std::stri
         !binding || !binding->is_string()) {
       BadState("failed verification");
     }
+    const json::value* owner = o->if_contains("p");
+    const std::string_view owner_tag = owner && owner->is_string() ? std::string_view(owner->get_string()) : "";
+    if (owner_tag != PrincipalTag(r)) BadState("failed verification");
     if (expires->get_int64() < e.WallMs()) BadState("has expired; start the request again");
     if (binding->get_string() != Binding(r.method(), name, arguments)) BadState("was issued for another request");
     r.input_answers() = answers->get_object();
@@ -101,10 +118,11 @@ void LoadInput(Engine& e, RequestState& r, const json::object& params, std::stri
 
 json::object InputRequiredResult(Engine& e, RequestState& r) {
   const json::value arguments = r.input_arguments() ? json::value(*r.input_arguments()) : json::value();
-  const json::object payload{{"a", r.input_answers()},
-                             {"r", r.input_round() + 1},
-                             {"exp", e.WallMs() + e.options().request_state_ttl.count()},
-                             {"b", Binding(r.method(), r.input_name(), &arguments)}};
+  json::object payload{{"a", r.input_answers()},
+                       {"r", r.input_round() + 1},
+                       {"exp", e.WallMs() + e.options().request_state_ttl.count()},
+                       {"b", Binding(r.method(), r.input_name(), &arguments)}};
+  if (std::string tag = PrincipalTag(r); !tag.empty()) payload["p"] = std::move(tag);
   return {{"resultType", "input_required"},
           {"inputRequests", std::move(r.input_asked())},
           {"requestState", e.sealer().Seal(json::serialize(payload))}};
