@@ -82,6 +82,17 @@ Admission RateLimited(std::int64_t wait_ns, std::string_view whose) {
   return refused;
 }
 
+// The scopes the resource at `uri` needs (its own, else its template's).
+const std::vector<std::string>* ScopesOfUri(std::string_view uri, const CatalogSnapshot& catalog) {
+  if (!catalog.scoped[ListPageCache::kResources] && !catalog.scoped[ListPageCache::kTemplates]) return nullptr;
+  if (auto it = catalog.resources.find(uri); it != catalog.resources.end()) return &it->second->scopes;
+  std::map<std::string, std::string> vars;
+  for (const auto& t : catalog.templates) {
+    if (MatchUriTemplate(t->uri_template, uri, vars)) return &t->scopes;
+  }
+  return nullptr;
+}
+
 // The scopes the item a request names needs, if it has any.
 const std::vector<std::string>* ScopesNamedBy(const protocol::Message& message, const CatalogSnapshot& catalog) {
   const auto name_of = [&message](std::string_view member) -> std::optional<std::string_view> {
@@ -113,17 +124,35 @@ const std::vector<std::string>* ScopesNamedBy(const protocol::Message& message, 
         if (t->uri_template == member("uri")) return &t->scopes;
       }
     }
-  } else if ((message.method == "resources/read" || message.method == "resources/subscribe") &&
-             (catalog.scoped[ListPageCache::kResources] || catalog.scoped[ListPageCache::kTemplates])) {
-    if (auto uri = name_of("uri")) {
-      if (auto it = catalog.resources.find(*uri); it != catalog.resources.end()) return &it->second->scopes;
-      std::map<std::string, std::string> vars;
-      for (const auto& t : catalog.templates) {
-        if (MatchUriTemplate(t->uri_template, *uri, vars)) return &t->scopes;
-      }
-    }
+  } else if (message.method == "resources/read" || message.method == "resources/subscribe") {
+    if (auto uri = name_of("uri")) return ScopesOfUri(*uri, catalog);
   }
   return nullptr;
+}
+
+// The scopes a principal lacks for what `message` names: one item's, or,
+// for a listen stream, those of every resource it subscribes to.
+std::vector<std::string> MissingScopes(const protocol::Message& message, const CatalogSnapshot& catalog,
+                                       const Principal& who) {
+  std::vector<std::string> missing;
+  const auto add = [&](const std::vector<std::string>* needed) {
+    if (needed == nullptr || who.HasAll(*needed)) return;
+    for (const std::string& s : *needed) {
+      if (std::find(missing.begin(), missing.end(), s) == missing.end()) missing.push_back(s);
+    }
+  };
+  if (message.method != "subscriptions/listen") {
+    add(ScopesNamedBy(message, catalog));
+    return missing;
+  }
+  const json::value* filter = message.params.if_contains("notifications");
+  const json::value* uris = filter && filter->is_object() ? filter->get_object().if_contains("resourceSubscriptions")
+                                                          : nullptr;
+  if (uris == nullptr || !uris->is_array()) return missing;
+  for (const json::value& uri : uris->get_array()) {
+    if (uri.is_string()) add(ScopesOfUri(uri.get_string(), catalog));
+  }
+  return missing;
 }
 
 }  // namespace
@@ -131,13 +160,13 @@ const std::vector<std::string>* ScopesNamedBy(const protocol::Message& message, 
 Admission Engine::CheckScopes(const protocol::Message& message, const Principal* who, Admission admitted) {
   if (who == nullptr || !admitted.admitted() || !message.is_request()) return admitted;
   auto snapshot = catalog_.Get();
-  const std::vector<std::string>* needed = ScopesNamedBy(message, *snapshot);
-  if (needed == nullptr || who->HasAll(*needed)) return admitted;
+  const std::vector<std::string> needed = MissingScopes(message, *snapshot, *who);
+  if (needed.empty()) return admitted;
   metrics_.scope_refusals.Add();
   RecordSecurity(guard::SecurityEventKind::kInsufficientScope, {}, who->key,
                  admitted.session ? std::string_view(admitted.session->id()) : std::string_view(), message.method);
   json::array required;
-  for (const std::string& scope : *needed) required.emplace_back(scope);
+  for (const std::string& scope : needed) required.emplace_back(scope);
   return Refused(Refusal::kInsufficientScope, ErrorCode::kServerOverloaded, "Forbidden: insufficient scope",
                  json::object{{"requiredScopes", std::move(required)}});
 }

@@ -196,6 +196,23 @@ TEST_F(AuthTest, PromptsAndResourceTemplatesNeedTheirScopesToo) {
   const auto templates = request("resources/templates/list", "{}", plain);
   ASSERT_TRUE(templates.json().as_object().contains("result")) << templates.body;
   EXPECT_EQ(templates.json().at("result").at("resourceTemplates").as_array().size(), 0u);
+  // A 2026-07-28 listen stream subscribing to it needs the scope too.
+  {
+    auto h = With(plain);
+    h["MCP-Protocol-Version"] = "2026-07-28";
+    h["Mcp-Method"] = "subscriptions/listen";
+    const json::object listen{
+        {"jsonrpc", "2.0"},
+        {"id", ++id},
+        {"method", "subscriptions/listen"},
+        {"params",
+         {{"notifications", {{"resourceSubscriptions", json::array{"secret://1"}}}},
+          {"_meta", {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+                     {"io.modelcontextprotocol/clientCapabilities", json::object()}}}}}};
+    auto refused = c.Request("POST", "/mcp", json::serialize(listen), h);
+    EXPECT_EQ(refused.status, 403) << refused.body;
+    EXPECT_NE(refused.header("www-authenticate").find("scope=\"mcp:admin\""), std::string::npos);
+  }
   const std::string admin = Token("alice", "mcp:admin");
   EXPECT_EQ(request("prompts/get", R"({"name":"secret_prompt"})", admin).status, 200);
   EXPECT_EQ(request("resources/read", R"({"uri":"secret://1"})", admin).status, 200);
