@@ -7,6 +7,8 @@
 
 #include <array>
 
+#include "auth/base64url.h"
+
 namespace mcpx {
 namespace {
 
@@ -41,33 +43,6 @@ std::string Base64Url(std::string_view in) {
     out.push_back(kAlphabet[v >> 12 & 63]);
     if (rest == 2) out.push_back(kAlphabet[v >> 6 & 63]);
   }
-  return out;
-}
-
-std::optional<std::string> FromBase64Url(std::string_view in) {
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  std::uint32_t bits = 0;
-  int count = 0;
-  for (const char c : in) {
-    int v = -1;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '-') v = 62;
-    else if (c == '_') v = 63;
-    if (v < 0) return std::nullopt;
-    bits = bits << 6 | static_cast<std::uint32_t>(v);
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out.push_back(static_cast<char>(bits >> count & 0xff));
-    }
-  }
-  // Canonical only: the bits past the last byte must be zero, or two tokens
-  // would decode alike (a changed last character could pass the MAC check).
-  if ((bits & ((1u << count) - 1)) != 0) return std::nullopt;
   return out;
 }
 
@@ -122,12 +97,12 @@ std::optional<std::string> Sealer::Open(std::string_view token) const {
     if (k.id == kid) key = &k;
   }
   if (key == nullptr) return std::nullopt;
-  const std::optional<std::string> mac = FromBase64Url(token.substr(mac_dot + 1));
+  const std::optional<std::string> mac = auth::Base64UrlDecode(token.substr(mac_dot + 1));
   const std::string expected = Mac(*key, token.substr(0, mac_dot));
   if (!mac || mac->size() != expected.size() || CRYPTO_memcmp(mac->data(), expected.data(), expected.size()) != 0) {
     return std::nullopt;
   }
-  return FromBase64Url(token.substr(kid_end + 1, mac_dot - kid_end - 1));
+  return auth::Base64UrlDecode(token.substr(kid_end + 1, mac_dot - kid_end - 1));
 }
 
 }  // namespace mcpx
