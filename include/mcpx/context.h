@@ -80,6 +80,12 @@ class Context {
   const json::object& client_info() const;
   const json::object& client_capabilities() const;
   const std::string& protocol_version() const;
+  // Who the request speaks for, when its transport authenticated it (HTTP
+  // with AuthOptions): "<issuer> <subject>" (or "<issuer> client:<id>" for a
+  // token without a subject); empty otherwise. And whether its token carries
+  // `scope` (false when unauthenticated).
+  std::string_view principal() const;
+  bool HasScope(std::string_view scope) const;
   // The request's params._meta (empty object when absent).
   const json::object& request_meta() const;
   // Variables matched by a resource template, by name.

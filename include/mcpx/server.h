@@ -38,6 +38,16 @@ struct ClientIdentity {
   json::object client_info;
 };
 
+// A security event (a guard's refusal or finding), as
+// ServerOptions::on_security_event sees it. The views live for the call.
+struct SecurityEventInfo {
+  std::string_view kind;  // "rate_limited", "auth_failed", ...: mcpx_security_events_total's kind
+  std::string_view address;
+  std::string_view principal;
+  std::string_view session_id;
+  std::string_view detail;
+};
+
 struct ServerOptions {
   std::string name = "mcpx";
   std::string version = "0.1.0";
@@ -142,6 +152,11 @@ struct ServerOptions {
   std::chrono::milliseconds request_state_ttl = std::chrono::minutes(10);
   // Default wait for the client's answer to a server-to-client request.
   std::chrono::milliseconds client_request_timeout = std::chrono::seconds(60);
+  // Called for every security event (rate limits, reputation, invalid
+  // tokens, missing scopes, foreign sessions, breakers), on the thread that
+  // saw it, outside any lock: keep it quick (log, count, queue). They are
+  // also counted on /metrics and listed by the admin endpoint. Unset: none.
+  std::function<void(const SecurityEventInfo&)> on_security_event;
   // Tools without their own timeout are cancelled after this; 0: never.
   std::chrono::milliseconds tool_timeout = std::chrono::milliseconds(0);
   // The watchdog reports requests running longer than this (a log line and

@@ -37,6 +37,12 @@ const std::string& Context::session_id() const {
 const json::object& Context::client_info() const { return state_->client_info(); }
 const json::object& Context::client_capabilities() const { return state_->client_capabilities(); }
 const std::string& Context::protocol_version() const { return state_->protocol_version(); }
+std::string_view Context::principal() const {
+  return state_->principal() ? std::string_view(state_->principal()->key) : std::string_view();
+}
+bool Context::HasScope(std::string_view scope) const {
+  return state_->principal() != nullptr && state_->principal()->Has(scope);
+}
 const json::object& Context::request_meta() const { return state_->meta(); }
 const std::map<std::string, std::string>& Context::template_vars() const {
   return state_->template_vars();

@@ -76,6 +76,11 @@ Engine::Engine(Server& server, ServerOptions options)
       sweep_timer_(io()),
       watchdog_timer_(io()) {
   EnableDeadlockDetection();
+  if (options_.on_security_event) {
+    security_.set_hook([hook = options_.on_security_event](const guard::SecurityEvent& e) {
+      hook({guard::Name(e.kind), e.address, e.principal, e.session_id, e.detail});
+    });
+  }
   server_info_member_ = "\"_meta\":" + json::serialize(json::object{{protocol::meta::kServerInfo, ServerInfo()}});
   complete_members_ = "\"resultType\":\"complete\"," + server_info_member_;
   list_members_ = "\"ttlMs\":" + std::to_string(options_.cache_ttl.count()) + ",\"cacheScope\":\"" +

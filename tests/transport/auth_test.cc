@@ -41,6 +41,12 @@ class AuthTest : public ::testing::Test {
     server_->AddTool({.name = "open",
                       .execution = Execution::kInline,
                       .handler = [](Context&, const json::object&) { return ToolResult::Text("ok"); }});
+    server_->AddTool({.name = "whoami",
+                    .execution = Execution::kInline,
+                    .handler = [](Context& ctx, const json::object&) {
+                      return ToolResult::Text(std::string(ctx.principal()) +
+                                              (ctx.HasScope("mcp:admin") ? " admin" : " plain"));
+                    }});
     server_->AddTool({.name = "admin",
                       .execution = Execution::kInline,
                       .handler = [](Context&, const json::object&) { return ToolResult::Text("admin ok"); },
@@ -154,9 +160,14 @@ TEST_F(AuthTest, AToolsScopeIsRequiredAndItIsListedOnlyToThoseWhoHaveIt) {
     }
     return out;
   };
-  EXPECT_EQ(names(plain), "open ");
+  EXPECT_EQ(names(plain), "open whoami ");
   const std::string admin = Token("alice", "mcp:tools mcp:admin");  // step-up: same principal, more scope
-  EXPECT_EQ(names(admin), "admin open ");
+  EXPECT_EQ(names(admin), "admin open whoami ");
+  // A handler sees who calls, and with which scopes.
+  EXPECT_EQ(c.Request("POST", "/mcp", Call("whoami"), With(plain, sid)).json().at("result").at("content").at(0).at("text"),
+            "https://as.example alice plain");
+  EXPECT_EQ(c.Request("POST", "/mcp", Call("whoami"), With(admin, sid)).json().at("result").at("content").at(0).at("text"),
+            "https://as.example alice admin");
   auto allowed = c.Request("POST", "/mcp", Call("admin"), With(admin, sid));
   EXPECT_EQ(allowed.status, 200);
   EXPECT_EQ(metrics().scope_refusals.value(), 1u);

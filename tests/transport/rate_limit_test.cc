@@ -10,7 +10,9 @@
 #include <chrono>
 #include <memory>
 #include <thread>
+#include <vector>
 
+#include "common/mutex.h"
 #include "engine/engine.h"
 #include "engine/server_access.h"
 #include "mcpx/http_transport.h"
@@ -36,6 +38,10 @@ class RateLimitTest : public ::testing::Test {
  protected:
   void Start(HttpOptions hopts, ServerOptions options = {}) {
     options.worker_threads = 2;
+    options.on_security_event = [this](const SecurityEventInfo& e) {
+      MutexLock lock(&events_mu_);
+      events_.push_back(std::string(e.kind) + "@" + std::string(e.address));
+    };
     server_ = std::make_unique<Server>(std::move(options));
     // A tool whose answer is `size` bytes of text.
     server_->AddTool({.name = "bulk",
@@ -59,6 +65,13 @@ class RateLimitTest : public ::testing::Test {
   }
   std::uint64_t Refused() { return engine::ServerAccess::EngineOf(*server_).metrics().rate_limited[observe::kLimitAddress].value(); }
 
+  std::vector<std::string> Events() {
+    MutexLock lock(&events_mu_);
+    return events_;
+  }
+
+  Mutex events_mu_;
+  std::vector<std::string> events_ ABSL_GUARDED_BY(events_mu_);  // ServerOptions::on_security_event's calls
   std::atomic<std::int64_t> now_ms_{1'000'000};
   std::unique_ptr<Server> server_;
   std::unique_ptr<HttpTransport> http_;
@@ -205,6 +218,8 @@ TEST_F(RateLimitTest, RepeatedOffensesBlockAnAddressForTheCooldownAndTheAdminEnd
   }
   auto& metrics = engine::ServerAccess::EngineOf(*server_).metrics();
   EXPECT_EQ(metrics.reputation_blocks.value(), 1u);
+  EXPECT_EQ(Events(), (std::vector<std::string>{"malformed_request@127.0.0.1", "malformed_request@127.0.0.1",
+                                                "malformed_request@127.0.0.1", "reputation_blocked@127.0.0.1"}));
   {
     HttpClient blocked(port_);  // closed as it is accepted
     blocked.SendRaw(HttpClient::Build("GET", "/healthz", "", {}));
