@@ -87,6 +87,10 @@ class Catalog {
   // then, admission does not look tools up.
   bool has_tool_rates() const { return tool_rates_.load(std::memory_order_relaxed); }
   void NoteToolRate() { tool_rates_.store(true, std::memory_order_relaxed); }
+  // Likewise for items with scopes: until one is registered, an
+  // authenticated request does not fetch the snapshot to check them.
+  bool has_scoped_items() const { return scoped_items_.load(std::memory_order_relaxed); }
+  void NoteScopedItem() { scoped_items_.store(true, std::memory_order_relaxed); }
 
   // Applies `edit` to a copy and publishes it; returns what `edit` returned.
   template <typename Edit>
@@ -104,6 +108,7 @@ class Catalog {
   mutable Mutex mu_;
   std::shared_ptr<const CatalogSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> tool_rates_{false};
+  std::atomic<bool> scoped_items_{false};
 };
 
 }  // namespace mcpx::engine

@@ -28,6 +28,7 @@ void Server::AddTool(Tool tool) {
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     c.tools[shared->name] = shared;
     c.scoped[engine::ListPageCache::kTools] |= !shared->scopes.empty();
+    if (!shared->scopes.empty()) engine_->catalog().NoteScopedItem();
     return true;
   });
   engine_->NotifyAll("notifications/tools/list_changed", {});
@@ -49,6 +50,7 @@ void Server::AddResource(Resource resource) {
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     c.resources[shared->uri] = shared;
     c.scoped[engine::ListPageCache::kResources] |= !shared->scopes.empty();
+    if (!shared->scopes.empty()) engine_->catalog().NoteScopedItem();
     return true;
   });
   engine_->NotifyAll("notifications/resources/list_changed", {});
@@ -71,6 +73,7 @@ void Server::AddResourceTemplate(ResourceTemplate resource_template) {
     std::erase_if(c.templates, [&](const auto& t) { return t->uri_template == shared->uri_template; });
     c.templates.push_back(shared);
     c.scoped[engine::ListPageCache::kTemplates] |= !shared->scopes.empty();
+    if (!shared->scopes.empty()) engine_->catalog().NoteScopedItem();
     return true;
   });
   engine_->NotifyAll("notifications/resources/list_changed", {});
@@ -81,6 +84,7 @@ void Server::AddPrompt(Prompt prompt) {
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     c.prompts[shared->name] = shared;
     c.scoped[engine::ListPageCache::kPrompts] |= !shared->scopes.empty();
+    if (!shared->scopes.empty()) engine_->catalog().NoteScopedItem();
     return true;
   });
   engine_->NotifyAll("notifications/prompts/list_changed", {});
