@@ -90,7 +90,13 @@ class Catalog {
   // Likewise for items with scopes: until one is registered, an
   // authenticated request does not fetch the snapshot to check them.
   bool has_scoped_items() const { return scoped_items_.load(std::memory_order_relaxed); }
-  void NoteScopedItem() { scoped_items_.store(true, std::memory_order_relaxed); }
+  // Inside Update, for an item of `kind` being added to `c`: when it has
+  // scopes, lists of that kind filter by scope and admission checks them.
+  void NoteScopes(CatalogSnapshot& c, ListPageCache::Kind kind, bool has_scopes) {
+    if (!has_scopes) return;
+    c.scoped[kind] = true;
+    scoped_items_.store(true, std::memory_order_relaxed);
+  }
 
   // Applies `edit` to a copy and publishes it; returns what `edit` returned.
   template <typename Edit>

@@ -27,8 +27,7 @@ void Server::AddTool(Tool tool) {
   }
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     c.tools[shared->name] = shared;
-    c.scoped[engine::ListPageCache::kTools] |= !shared->scopes.empty();
-    if (!shared->scopes.empty()) engine_->catalog().NoteScopedItem();
+    engine_->catalog().NoteScopes(c, engine::ListPageCache::kTools, !shared->scopes.empty());
     return true;
   });
   engine_->NotifyAll("notifications/tools/list_changed", {});
@@ -49,8 +48,7 @@ void Server::AddResource(Resource resource) {
   auto shared = std::make_shared<const Resource>(std::move(resource));
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     c.resources[shared->uri] = shared;
-    c.scoped[engine::ListPageCache::kResources] |= !shared->scopes.empty();
-    if (!shared->scopes.empty()) engine_->catalog().NoteScopedItem();
+    engine_->catalog().NoteScopes(c, engine::ListPageCache::kResources, !shared->scopes.empty());
     return true;
   });
   engine_->NotifyAll("notifications/resources/list_changed", {});
@@ -72,8 +70,7 @@ void Server::AddResourceTemplate(ResourceTemplate resource_template) {
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     std::erase_if(c.templates, [&](const auto& t) { return t->uri_template == shared->uri_template; });
     c.templates.push_back(shared);
-    c.scoped[engine::ListPageCache::kTemplates] |= !shared->scopes.empty();
-    if (!shared->scopes.empty()) engine_->catalog().NoteScopedItem();
+    engine_->catalog().NoteScopes(c, engine::ListPageCache::kTemplates, !shared->scopes.empty());
     return true;
   });
   engine_->NotifyAll("notifications/resources/list_changed", {});
@@ -83,8 +80,7 @@ void Server::AddPrompt(Prompt prompt) {
   auto shared = std::make_shared<const Prompt>(std::move(prompt));
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     c.prompts[shared->name] = shared;
-    c.scoped[engine::ListPageCache::kPrompts] |= !shared->scopes.empty();
-    if (!shared->scopes.empty()) engine_->catalog().NoteScopedItem();
+    engine_->catalog().NoteScopes(c, engine::ListPageCache::kPrompts, !shared->scopes.empty());
     return true;
   });
   engine_->NotifyAll("notifications/prompts/list_changed", {});
