@@ -81,16 +81,22 @@ struct ServerOptions {
   // Requests one 2025-11-25 session may send per second, `session_burst` at
   // once (0: one second's worth); more are refused until the session is
   // back under its rate: HTTP 429 with Retry-After, JSON-RPC -32000 with
-  // data.retryAfterMs. 0: no limit.
+  // data.retryAfterMs. 0: no limit. Stateless (2026-07-28) requests have no
+  // session: with authentication, the same limit applies to each principal's
+  // stateless requests together (without it, only HttpOptions::ip_rate).
   double session_rate = 0;
   double session_burst = 0;
   // Bytes one session may move per second, what it sends and the responses
   // it gets together, `session_bytes_burst` at once (0: one second's worth).
   // Its next request is refused (as above) until the bytes before it are
   // paid for; one request larger than the burst passes when nothing is
-  // owed. 0: no limit.
+  // owed. 0: no limit. Likewise per principal for stateless requests.
   double session_bytes_rate = 0;
   double session_bytes_burst = 0;
+  // Principals the per-principal limits above track at once; past it (only
+  // while every tracked principal still owes), further principals share one
+  // pair of limits. Principals that have refilled are dropped.
+  std::size_t max_rate_principals = 65536;
   // The circuit breaker of every tool without its own (Tool::breaker).
   // Unset: none.
   std::optional<BreakerPolicy> tool_breaker;

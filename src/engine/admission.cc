@@ -157,12 +157,12 @@ std::vector<std::string> MissingScopes(const protocol::Message& message, const C
 
 }  // namespace
 
-Admission Engine::CheckScopes(const protocol::Message& message, const Principal* who, Admission admitted) {
+Admission Engine::CheckScopes(const protocol::Message& message, const Principal* who, CatalogView& catalog,
+                              Admission admitted) {
   if (who == nullptr || !admitted.admitted() || !message.is_request() || !catalog_.has_scoped_items()) {
     return admitted;
   }
-  auto snapshot = catalog_.Get();
-  const std::vector<std::string> needed = MissingScopes(message, *snapshot, *who);
+  const std::vector<std::string> needed = MissingScopes(message, *catalog, *who);
   if (needed.empty()) return admitted;
   metrics_.scope_refusals.Add();
   RecordSecurity(guard::SecurityEventKind::kInsufficientScope, {}, who->key,
@@ -173,52 +173,77 @@ Admission Engine::CheckScopes(const protocol::Message& message, const Principal*
                  json::object{{"requiredScopes", std::move(required)}});
 }
 
-std::int64_t Engine::ToolWaitNs(const protocol::Message& message, std::int64_t now_ns) {
+std::int64_t Engine::ToolWaitNs(const protocol::Message& message, CatalogView& catalog, std::int64_t now_ns) {
   if (message.method != "tools/call") return 0;
   const json::value* name = message.params.if_contains("name");
   if (name == nullptr || !name->is_string()) return 0;
-  auto snapshot = catalog_.Get();
-  auto it = snapshot->tools.find(std::string_view(name->get_string()));
-  if (it == snapshot->tools.end()) return 0;
+  const auto& tools = catalog->tools;
+  auto it = tools.find(std::string_view(name->get_string()));
+  if (it == tools.end()) return 0;
   return it->second->calls.Take(now_ns, it->second->call_rate);
 }
 
-Admission Engine::Throttle(const protocol::Message& message, Admission admitted) {
+Engine::Over Engine::TakeClientLimits(guard::GcraCell& requests, guard::GcraCell& bytes,
+                                      const protocol::Message& message, std::int64_t now_ns,
+                                      std::int64_t* wait_ns) const {
+  const auto size = static_cast<double>(message.wire_bytes);
+  if (!message.is_request()) {
+    // Notifications and answers are not refused (the client is owed
+    // nothing for them), but their bytes count.
+    bytes.Charge(now_ns, session_byte_rate_, size);
+    return Over::kNone;
+  }
+  if ((*wait_ns = requests.Take(now_ns, session_rate_))) return Over::kRequests;
+  if ((*wait_ns = bytes.Take(now_ns, session_byte_rate_, size))) return Over::kBytes;
+  return Over::kNone;
+}
+
+Admission Engine::Throttle(const protocol::Message& message, const Principal* who, CatalogView& catalog,
+                           Admission admitted) {
   if (!admitted.admitted()) return admitted;
-  const bool session_limits = admitted.session && (session_rate_.enabled() || session_byte_rate_.enabled());
+  const bool client_limits = session_rate_.enabled() || session_byte_rate_.enabled();
+  const bool session_limits = client_limits && admitted.session;
+  // A stateless request has no session: its principal's limits stand in
+  // (without one, only the transport's per-address limit applies).
+  const bool principal_limits = client_limits && !admitted.session && admitted.stateless && who != nullptr;
   const bool tool_limits = message.is_request() && catalog_.has_tool_rates();
-  if (!session_limits && !tool_limits) return admitted;
+  if (!session_limits && !principal_limits && !tool_limits) return admitted;
   const std::int64_t now_ns = NowMs() * 1'000'000;
-  if (session_limits) {
-    Session& s = *admitted.session;
-    if (!message.is_request()) {
-      // Notifications and answers are not refused (the client is owed
-      // nothing for them), but their bytes count.
-      s.byte_rate().Charge(now_ns, session_byte_rate_, static_cast<double>(message.wire_bytes));
-      return admitted;
-    }
-    if (std::int64_t wait = s.request_rate().Take(now_ns, session_rate_)) {
-      metrics_.rate_limited[observe::kLimitSession].Add();
-      RecordSecurity(guard::SecurityEventKind::kRateLimited, {}, {}, s.id(), "session request rate");
-      return RateLimited(wait, "this session's request rate");
-    }
-    if (std::int64_t wait = s.byte_rate().Take(now_ns, session_byte_rate_, static_cast<double>(message.wire_bytes))) {
-      metrics_.rate_limited[observe::kLimitSessionBytes].Add();
-      RecordSecurity(guard::SecurityEventKind::kRateLimited, {}, {}, s.id(), "session byte rate");
-      return RateLimited(wait, "this session's byte rate");
+  if (session_limits || principal_limits) {
+    std::int64_t wait = 0;
+    Session* s = admitted.session.get();
+    const Over over = s != nullptr ? TakeClientLimits(s->request_rate(), s->byte_rate(), message, now_ns, &wait)
+                                   : TakePrincipalLimits(*who, message, now_ns, &wait);
+    if (over != Over::kNone) {
+      // What the refusal says, by whose limit (session, principal) and which.
+      struct Limit {
+        observe::LimitKind metric;
+        std::string_view detail;  // the security event's
+        std::string_view whose;   // the error message's
+      };
+      static constexpr Limit kLimits[2][2] = {
+          {{observe::kLimitSession, "session request rate", "this session's request rate"},
+           {observe::kLimitSessionBytes, "session byte rate", "this session's byte rate"}},
+          {{observe::kLimitPrincipal, "principal request rate", "this principal's request rate"},
+           {observe::kLimitPrincipalBytes, "principal byte rate", "this principal's byte rate"}}};
+      const Limit& limit = kLimits[s != nullptr ? 0 : 1][over == Over::kBytes ? 1 : 0];
+      metrics_.rate_limited[limit.metric].Add();
+      RecordSecurity(guard::SecurityEventKind::kRateLimited, {}, s != nullptr ? std::string_view() : who->key,
+                     s != nullptr ? std::string_view(s->id()) : std::string_view(), limit.detail);
+      return RateLimited(wait, limit.whose);
     }
   }
   if (tool_limits) {
-    if (std::int64_t wait = ToolWaitNs(message, now_ns)) {
+    if (std::int64_t wait_tool = ToolWaitNs(message, catalog, now_ns)) {
       metrics_.rate_limited[observe::kLimitTool].Add();
       RecordSecurity(guard::SecurityEventKind::kRateLimited, {}, {}, {}, "tool call rate");
-      return RateLimited(wait, "this tool's call rate");
+      return RateLimited(wait_tool, "this tool's call rate");
     }
   }
   return admitted;
 }
 
-Admission Engine::AdmitStateless(const protocol::Message& message, const Envelope& envelope) {
+Admission Engine::AdmitStateless(const protocol::Message& message, const Envelope& envelope, CatalogView& catalog) {
   namespace meta = protocol::meta;
   if (envelope.has_headers && envelope.protocol_version.empty()) {
     return HeaderMismatch("MCP-Protocol-Version header is required");
@@ -263,9 +288,9 @@ Admission Engine::AdmitStateless(const protocol::Message& message, const Envelop
   }
   if (message.method == "tools/call") {
     const json::value* name = message.params.if_contains("name");
-    auto snapshot = catalog_.Get();
     if (name && name->is_string()) {
-      if (auto it = snapshot->tools.find(std::string_view(name->get_string())); it != snapshot->tools.end()) {
+      const auto& tools = catalog->tools;
+      if (auto it = tools.find(std::string_view(name->get_string())); it != tools.end()) {
         if (envelope.has_headers && !ParamHeadersMatch(*it->second, message.params, envelope)) {
           return HeaderMismatch("Mcp-Param headers do not match the arguments");
         }
@@ -282,8 +307,12 @@ Admission Engine::AdmitStateless(const protocol::Message& message, const Envelop
 
 Admission Engine::Admit(const protocol::Message& message, const Envelope& envelope, const SessionSetup& setup,
                         std::uint64_t owner) {
+  // Every check below reads one catalog snapshot, fetched when the first
+  // needs it.
+  CatalogView catalog(catalog_);
   if (IsStateless(message, envelope)) {
-    return Throttle(message, CheckScopes(message, envelope.principal, AdmitStateless(message, envelope)));
+    return Throttle(message, envelope.principal, catalog,
+                    CheckScopes(message, envelope.principal, catalog, AdmitStateless(message, envelope, catalog)));
   }
   if (message.is_request() && message.method == "initialize") {
     if (!envelope.session_id.empty()) {
@@ -292,8 +321,9 @@ Admission Engine::Admit(const protocol::Message& message, const Envelope& envelo
     }
     return Open(message, setup, owner, envelope.principal);
   }
-  if (envelope.session_id.empty() && envelope.session_optional) return Throttle(message, {});
-  return Throttle(message, CheckScopes(message, envelope.principal, Resolve(envelope, owner)));
+  if (envelope.session_id.empty() && envelope.session_optional) return Throttle(message, nullptr, catalog, {});
+  return Throttle(message, envelope.principal, catalog,
+                  CheckScopes(message, envelope.principal, catalog, Resolve(envelope, owner)));
 }
 
 Admission Engine::Resolve(const Envelope& envelope, std::uint64_t owner) {

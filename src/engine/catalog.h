@@ -117,4 +117,29 @@ class Catalog {
   std::atomic<bool> scoped_items_{false};
 };
 
+// The catalog snapshot one admission reads, fetched on first use and then
+// kept: however many of its checks look at the catalog (a stateless
+// tools/call's header and capability checks, the scopes, the tool's call
+// rate), an admission fetches the snapshot at most once.
+//
+// Thread safety: one admission's, on its own thread; not for sharing.
+class CatalogView {
+ public:
+  explicit CatalogView(const Catalog& catalog) : catalog_(catalog) {}
+  CatalogView(const CatalogView&) = delete;
+  CatalogView& operator=(const CatalogView&) = delete;
+
+  const CatalogSnapshot& operator*() {
+    if (!snapshot_) [[unlikely]] Fetch();
+    return *snapshot_;
+  }
+  const CatalogSnapshot* operator->() { return &**this; }
+
+ private:
+  void Fetch() { snapshot_ = catalog_.Get(); }
+
+  const Catalog& catalog_;
+  std::shared_ptr<const CatalogSnapshot> snapshot_;
+};
+
 }  // namespace mcpx::engine

@@ -67,6 +67,7 @@ Engine::Engine(Server& server, ServerOptions options)
               options_.request_state_audience.empty() ? options_.name : options_.request_state_audience),
       session_rate_(options_.session_rate, options_.session_burst),
       session_byte_rate_(options_.session_bytes_rate, options_.session_bytes_burst),
+      principal_rates_(options_.max_rate_principals),
       buffer_budget_(options_.max_buffered_bytes),
       sessions_(options_.max_sessions),
       expiry_(SweepInterval(options_), std::max(options_.session_idle_timeout, options_.init_timeout)),

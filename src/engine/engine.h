@@ -50,6 +50,7 @@
 #include "engine/session.h"
 #include "engine/session_directory.h"
 #include "guard/gcra.h"
+#include "guard/key_table.h"
 #include "guard/security_monitor.h"
 #include "mcpx/server.h"
 #include "observe/metrics.h"
@@ -70,6 +71,16 @@ class Engine {
   observe::Metrics& metrics() { return metrics_; }
   // ServerOptions::session_bytes_rate, for the responses a session is sent.
   const guard::GcraRate& session_byte_rate() const { return session_byte_rate_; }
+  // The session limits applied per principal to stateless (2026-07-28)
+  // requests, which have no session (admission.cc; the table, sessions.cc):
+  // charges `bytes` sent to one of `principal`'s requests (its response, the
+  // messages on its stream).
+  void ChargePrincipalBytes(const Principal& principal, std::size_t bytes);
+  // Drops the principals whose cells have refilled completely at `now_ms`;
+  // returns how many. Run by the maintenance sweep; public for tests.
+  std::size_t SweepPrincipalRates(std::int64_t now_ms);
+  // Principals the table holds now (ServerOptions::max_rate_principals).
+  std::size_t principal_rate_keys() const { return principal_rates_.size(); }
   // Bytes held for clients, process-wide (ServerOptions::max_buffered_bytes).
   ByteBudget& buffer_budget() { return buffer_budget_; }
   SessionDirectory& sessions() { return sessions_; }
@@ -248,16 +259,31 @@ class Engine {
   Admission Open(const protocol::Message& initialize, const SessionSetup& setup, std::uint64_t owner,
                  const Principal* principal);
   // A 2026-07-28 message: its _meta, headers and method (admission.cc).
-  Admission AdmitStateless(const protocol::Message& message, const Envelope& envelope);
+  Admission AdmitStateless(const protocol::Message& message, const Envelope& envelope, CatalogView& catalog);
   // The rate limits that need the parsed message (admission.cc): its
-  // session's requests and bytes, its tool's calls. Refuses `admitted` with
+  // session's requests and bytes (a stateless request's: its principal's,
+  // when `who` is set), its tool's calls. Refuses `admitted` with
   // kRateLimited, or returns it as it was.
-  Admission Throttle(const protocol::Message& message, Admission admitted);
+  Admission Throttle(const protocol::Message& message, const Principal* who, CatalogView& catalog,
+                     Admission admitted);
+  // A client's requests/s and bytes/s, ServerOptions::session_rate and
+  // session_bytes_rate on `requests` and `bytes` (a session's cells, or a
+  // stateless principal's): takes one request and its bytes, or, for a
+  // notification or an answer, only charges its bytes. Which cell refused,
+  // with `*wait_ns` set; kNone when admitted.
+  enum class Over : std::uint8_t { kNone, kRequests, kBytes };
+  Over TakeClientLimits(guard::GcraCell& requests, guard::GcraCell& bytes, const protocol::Message& message,
+                        std::int64_t now_ns, std::int64_t* wait_ns) const;
+  // The same on the cells of a stateless request's principal (sessions.cc,
+  // with the rest of the principal table).
+  Over TakePrincipalLimits(const Principal& who, const protocol::Message& message, std::int64_t now_ns,
+                           std::int64_t* wait_ns);
   // The tool a tools/call names, when it has a call rate.
-  std::int64_t ToolWaitNs(const protocol::Message& message, std::int64_t now_ns);
+  std::int64_t ToolWaitNs(const protocol::Message& message, CatalogView& catalog, std::int64_t now_ns);
   // Refuses `admitted` with kInsufficientScope when the tool, prompt or
-  // resource the message names needs a scope `who` lacks (scopes.cc).
-  Admission CheckScopes(const protocol::Message& message, const Principal* who, Admission admitted);
+  // resource the message names needs a scope `who` lacks (admission.cc).
+  Admission CheckScopes(const protocol::Message& message, const Principal* who, CatalogView& catalog,
+                        Admission admitted);
 
   // Ends every listen stream with its completion result (shutdown).
   void EndListens();
@@ -270,6 +296,15 @@ class Engine {
   const Sealer sealer_;
   const guard::GcraRate session_rate_;       // ServerOptions::session_rate
   const guard::GcraRate session_byte_rate_;  // ServerOptions::session_bytes_rate
+  // Those two limits for stateless requests, by Principal::key: a bounded
+  // table (ServerOptions::max_rate_principals; past it, principals share
+  // the overflow cells), swept of refilled principals by maintenance.
+  struct PrincipalCells {
+    guard::GcraCell requests;
+    guard::GcraCell bytes;
+    bool Full(std::int64_t now_ns) const { return requests.Full(now_ns) && bytes.Full(now_ns); }
+  };
+  guard::KeyTable<PrincipalCells> principal_rates_;
   // Stateless results' fixed members, serialized once (Reply): the
   // serverInfo _meta, and that with "resultType":"complete" before it.
   std::string server_info_member_;

@@ -111,8 +111,12 @@ void RequestState::OnCancel(std::function<void()> fn) {
 }
 
 void RequestState::ChargeBytesOut(std::size_t bytes) {
-  if (session_ && engine_->session_byte_rate().enabled()) {
+  if (!engine_->session_byte_rate().enabled()) return;
+  if (session_) {
     session_->byte_rate().Charge(engine_->NowMs() * 1'000'000, engine_->session_byte_rate(), static_cast<double>(bytes));
+  } else if (stateless_ && principal_) {
+    // A stateless request's bytes are its principal's (admission.cc).
+    engine_->ChargePrincipalBytes(*principal_, bytes);
   }
 }
 

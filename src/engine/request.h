@@ -126,7 +126,8 @@ class RequestState : public std::enable_shared_from_this<RequestState>, private 
   friend class InflightRequests;
 
   bool Finish(std::string response);
-  // Charges what its session is sent to the session's byte rate.
+  // Charges what it is sent to its session's byte rate (a stateless
+  // request's: its principal's, when it has one).
   void ChargeBytesOut(std::size_t bytes);
   // Leaves the in-flight registry, then on_done_.
   void Done();

@@ -231,8 +231,48 @@ void Engine::ContinueSweep(std::int64_t now, std::size_t expired) {
     Post([this, now] {
       maintenance_.RunAll(now);
       security_.Sweep(now * 1000);
+      SweepPrincipalRates(now);
     });
   }
   ScheduleSweep();
 }
+
+// --- Per-principal limits of stateless requests ---------------------------
+
+namespace {
+
+// The principal table has no coarser key: a principal that does not fit
+// goes to the overflow cells.
+std::string NoCoarseKey() { return {}; }
+
+}  // namespace
+
+Engine::Over Engine::TakePrincipalLimits(const Principal& who, const protocol::Message& message,
+                                         std::int64_t now_ns, std::int64_t* wait_ns) {
+  // The cells are touched only inside the table's callback: a sweep may drop
+  // them once it returns.
+  Over over = Over::kNone;
+  principal_rates_.ApplyOrAggregate(
+      who.key, NoCoarseKey, [now_ns](const PrincipalCells& cells) { return cells.Full(now_ns); },
+      [&](PrincipalCells& cells, guard::KeyLevel) {
+        over = TakeClientLimits(cells.requests, cells.bytes, message, now_ns, wait_ns);
+      });
+  return over;
+}
+
+void Engine::ChargePrincipalBytes(const Principal& principal, std::size_t bytes) {
+  if (!session_byte_rate_.enabled()) return;
+  const std::int64_t now_ns = NowMs() * 1'000'000;
+  principal_rates_.ApplyOrAggregate(
+      principal.key, NoCoarseKey, [now_ns](const PrincipalCells& cells) { return cells.Full(now_ns); },
+      [&](PrincipalCells& cells, guard::KeyLevel) {
+        cells.bytes.Charge(now_ns, session_byte_rate_, static_cast<double>(bytes));
+      });
+}
+
+std::size_t Engine::SweepPrincipalRates(std::int64_t now_ms) {
+  const std::int64_t now_ns = now_ms * 1'000'000;
+  return principal_rates_.Sweep([now_ns](const PrincipalCells& cells) { return cells.Full(now_ns); });
+}
+
 }  // namespace mcpx::engine

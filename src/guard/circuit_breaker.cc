@@ -211,32 +211,4 @@ bool CircuitBreaker::ShouldOpen(std::int64_t now_us) const {
          (options_.slow_check() && static_cast<double>(sums.slow) >= options_.slow_rate * calls);
 }
 
-BreakerSet::BreakerSet(BreakerOptions options, std::size_t max_breakers)
-    : options_(options), max_breakers_(max_breakers) {}
-
-CircuitBreaker* BreakerSet::Get(std::string_view tool) {
-  if (!options_.enabled()) return nullptr;
-  Shard& shard = shards_[std::hash<std::string_view>{}(tool) % kShards];
-  const absl::string_view key(tool.data(), tool.size());
-  {
-    ReaderMutexLock lock(&shard.mu);
-    if (auto it = shard.breakers.find(key); it != shard.breakers.end()) return &it->second;
-  }
-  MutexLock lock(&shard.mu);
-  if (auto it = shard.breakers.find(key); it != shard.breakers.end()) return &it->second;
-  if (size_.fetch_add(1, std::memory_order_relaxed) >= max_breakers_) {
-    size_.fetch_sub(1, std::memory_order_relaxed);
-    untracked_.fetch_add(1, std::memory_order_relaxed);
-    return nullptr;
-  }
-  CircuitBreaker& breaker = shard.breakers.try_emplace(std::string(tool), options_).first->second;
-  // Set before the breaker is published (the unlock orders it before any use).
-  if (on_transition_) {
-    breaker.set_on_transition([this, name = std::string(tool)](BreakerState from, BreakerState to, std::int64_t now_us) {
-      on_transition_(name, from, to, now_us);
-    });
-  }
-  return &breaker;
-}
-
 }  // namespace mcpx::guard

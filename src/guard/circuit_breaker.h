@@ -26,30 +26,24 @@
 // Every admitted Permit must be Recorded exactly once (a cancelled call too):
 // a half-open period ends only when its trials have reported.
 //
-// Example:
-//   BreakerSet breakers(options);
-//   CircuitBreaker* breaker = breakers.Get(tool_name);
+// Example (engine::ToolEntry holds one per tool, engine/catalog.h):
+//   CircuitBreaker* breaker = entry.breaker.get();
 //   Permit permit = breaker ? breaker->TryAcquire(now) : Permit{};
 //   if (!permit.allowed) return Unavailable(permit.retry_after_us);
 //   ... run the tool ...
 //   if (breaker) breaker->Record(permit, failed, duration_us, later);
 //
-// Thread safety: CircuitBreaker and BreakerSet are safe for concurrent use.
+// Thread safety: CircuitBreaker is safe for concurrent use.
 // Time is passed in (microseconds of any monotonic clock), so tests drive it.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <string>
 #include <string_view>
 #include <utility>
-
-#include "absl/container/node_hash_map.h"
-#include "common/mutex.h"
 
 namespace mcpx::guard {
 
@@ -156,59 +150,6 @@ class CircuitBreaker {
   std::atomic<std::uint64_t> closed_{0};
   std::atomic<std::uint64_t> rejected_{0};
   std::atomic<std::uint64_t> stale_results_{0};
-  TransitionHook on_transition_;
-};
-
-// Breakers by tool name, created on first use, at most `max_breakers` (a
-// server's catalog is its own, but a cap is cheap). Breakers are never
-// dropped, so the pointer Get returns stays valid for the set's life.
-// Lookups take only the shared lock of one of 16 shards.
-//
-// Thread safety: safe for concurrent use.
-class BreakerSet {
- public:
-  // Called on every transition of any breaker, with the tool's name.
-  using TransitionHook =
-      std::function<void(std::string_view tool, BreakerState from, BreakerState to, std::int64_t now_us)>;
-
-  explicit BreakerSet(BreakerOptions options = {}, std::size_t max_breakers = 4096);
-  BreakerSet(const BreakerSet&) = delete;
-  BreakerSet& operator=(const BreakerSet&) = delete;
-
-  // Set before first use.
-  void set_on_transition(TransitionHook hook) { on_transition_ = std::move(hook); }
-
-  // The breaker of `tool`, created on first use; null when the breakers are
-  // disabled, or when the set is full (the call then goes unguarded, counted
-  // in untracked()).
-  CircuitBreaker* Get(std::string_view tool);
-
-  // Runs `fn(std::string_view tool, const CircuitBreaker&)` on every breaker
-  // (for metrics), one shard at a time under its shared lock.
-  template <typename Fn>
-  void ForEach(Fn&& fn) const {
-    for (const Shard& shard : shards_) {
-      ReaderMutexLock lock(&shard.mu);
-      for (const auto& [name, breaker] : shard.breakers) fn(std::string_view(name), breaker);
-    }
-  }
-
-  std::size_t size() const { return size_.load(std::memory_order_relaxed); }
-  std::uint64_t untracked() const { return untracked_.load(std::memory_order_relaxed); }
-  bool enabled() const { return options_.enabled(); }
-
- private:
-  struct alignas(64) Shard {
-    mutable Mutex mu;
-    absl::node_hash_map<std::string, CircuitBreaker> breakers ABSL_GUARDED_BY(mu);
-  };
-  static constexpr std::size_t kShards = 16;
-
-  const BreakerOptions options_;
-  const std::size_t max_breakers_;
-  std::atomic<std::size_t> size_{0};
-  std::atomic<std::uint64_t> untracked_{0};
-  std::array<Shard, kShards> shards_;
   TransitionHook on_transition_;
 };
 

@@ -1,6 +1,8 @@
 // A rate limit kept in one atomic word: GCRA (the generic cell rate
-// algorithm), weighted, for limits owned by one object (a session's
-// requests/s and bytes/s, a tool's calls/s) rather than looked up by key.
+// algorithm), weighted: the one implementation behind every rate limit, those
+// owned by one object (a session's requests/s and bytes/s, a tool's calls/s)
+// and those kept per key in a KeyTable (RateLimiter's per-address limits,
+// the engine's per-principal limits on stateless requests).
 //
 // A cell keeps the theoretical arrival time (TAT) of the next unit, in
 // nanoseconds of the caller's monotonic clock. Taking `cost` units is

@@ -11,10 +11,10 @@
 // key; Sweep drops them everywhere (one maintenance timer calls every sweep).
 //
 // Example:
-//   KeyTable<RateBucket> table(65536);
+//   KeyTable<GcraCell> table(65536);
 //   table.ApplyOrAggregate(peer, [&] { return AddressPrefix(peer); },
-//       [now](const RateBucket& b) { return b.Full(now); },
-//       [&](RateBucket& b, KeyLevel) { wait = b.Take(now, interval, tolerance); });
+//       [now](const GcraCell& c) { return c.Full(now); },
+//       [&](GcraCell& c, KeyLevel) { wait = c.Take(now, rate); });
 //
 // Thread safety: safe for concurrent use. The callbacks given to Apply run
 // under the shard's SHARED lock, so several threads may run them on the same

@@ -45,8 +45,8 @@ std::string EscapeLabel(std::string_view value) {
 }
 
 std::string_view LimitName(LimitKind kind) {
-  static constexpr std::array<std::string_view, kLimitKinds> kNames = {"address", "connection_rate", "session",
-                                                                       "session_bytes", "tool"};
+  static constexpr std::array<std::string_view, kLimitKinds> kNames = {
+      "address", "connection_rate", "session", "session_bytes", "tool", "principal", "principal_bytes"};
   return kNames[kind];
 }
 

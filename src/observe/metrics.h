@@ -53,6 +53,8 @@ enum LimitKind : std::size_t {
   kLimitSession,         // requests per session (ServerOptions::session_rate)
   kLimitSessionBytes,    // bytes per session (ServerOptions::session_bytes_rate)
   kLimitTool,            // calls per tool (Tool::rate)
+  kLimitPrincipal,       // stateless requests per principal (ServerOptions::session_rate)
+  kLimitPrincipalBytes,  // stateless bytes per principal (ServerOptions::session_bytes_rate)
   kLimitKinds
 };
 std::string_view LimitName(LimitKind kind);
@@ -85,11 +87,11 @@ struct Metrics {
   std::array<Counter, kLimitKinds> rate_limited;  // requests refused with 429, by the limit they hit
   Counter connections_refused_per_ip;  // connections closed at accept: their address had max_connections_per_ip
   Counter principal_mismatches;  // a session presented by a principal other than its own (answered as unknown)
-  Counter scope_refusals;
-  Counter auth_refusals;
-  Counter breaker_rejections;
+  Counter scope_refusals;        // requests refused for want of a scope (403 insufficient_scope)
+  Counter auth_refusals;         // requests refused 401/403 by bearer authentication
+  Counter breaker_rejections;    // tool calls answered at once by an open circuit breaker
   Counter reputation_blocks;     // addresses blocked by their reputation (each block once)
-  Counter reputation_refusals;   // connections and requests refused while their address was blocked    // tool calls answered at once by an open circuit breaker         // requests refused 401/403 by bearer authentication        // requests refused for want of a scope (403 insufficient_scope)
+  Counter reputation_refusals;   // connections and requests refused while their address was blocked
   Counter limit_refusals;     // requests refused for an over-long id, token or _meta
   // Fan-out (engine/fanout).
   Gauge subscribers;          // sessions and listen streams with at least one subscription

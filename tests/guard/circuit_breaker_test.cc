@@ -196,29 +196,6 @@ TEST(CircuitBreaker, DisabledItAdmitsEverything) {
   for (int i = 0; i < 100; ++i) Call(breaker, true, kT0);
   EXPECT_EQ(breaker.state(kT0), BreakerState::kClosed);
   EXPECT_EQ(Name(BreakerState::kHalfOpen), "half_open");
-  BreakerSet set(options);
-  EXPECT_EQ(set.Get("tool"), nullptr);
-}
-
-TEST(BreakerSet, OneBreakerPerToolUpToTheCap) {
-  BreakerSet set(TestOptions(), /*max_breakers=*/3);
-  std::vector<std::string> seen;
-  set.set_on_transition([&](std::string_view tool, BreakerState, BreakerState to, std::int64_t) {
-    if (to == BreakerState::kOpen) seen.emplace_back(tool);
-  });
-  CircuitBreaker* a = set.Get("a");
-  ASSERT_NE(a, nullptr);
-  EXPECT_EQ(set.Get("a"), a);
-  EXPECT_NE(set.Get("b"), a);
-  EXPECT_NE(set.Get("c"), nullptr);
-  EXPECT_EQ(set.Get("d"), nullptr);  // full: unguarded
-  EXPECT_EQ(set.untracked(), 1u);
-  EXPECT_EQ(set.size(), 3u);
-  Trip(*set.Get("b"), kT0);
-  EXPECT_EQ(seen, std::vector<std::string>{"b"});
-  int open = 0;
-  set.ForEach([&](std::string_view, const CircuitBreaker& breaker) { open += breaker.state(kT0) == BreakerState::kOpen; });
-  EXPECT_EQ(open, 1);
 }
 
 // Many threads at the instant open_for runs out: exactly half_open_calls
@@ -263,24 +240,25 @@ TEST(CircuitBreakerConcurrency, HalfOpenAdmitsExactlyTheTrials) {
 // A tool that fails at random under load, from several threads: no race
 // (TSan), and the transitions stay consistent.
 TEST(CircuitBreakerConcurrency, MixedTrafficKeepsTheStateMachineConsistent) {
-  BreakerSet set(TestOptions());
+  CircuitBreaker even(TestOptions());
+  CircuitBreaker odd(TestOptions());
   std::vector<std::thread> threads;
   for (int th = 0; th < 4; ++th) {
     threads.emplace_back([&] {
       for (int i = 0; i < 3000; ++i) {
         const std::int64_t now = kT0 + i * 10 * kMs;  // 30 s in all: several open/close cycles
-        CircuitBreaker* breaker = set.Get(i % 2 == 0 ? "even" : "odd");
+        CircuitBreaker* breaker = i % 2 == 0 ? &even : &odd;
         const Permit p = breaker->TryAcquire(now);
         if (p.allowed) breaker->Record(p, (i / 300) % 2 == 0, (i % 7) * 200 * kMs, now);
       }
     });
   }
   for (auto& thread : threads) thread.join();
-  set.ForEach([](std::string_view, const CircuitBreaker& breaker) {
-    EXPECT_GE(breaker.opened(), breaker.closed());
-    EXPECT_LE(breaker.opened(), breaker.half_opened() + 1);
-    EXPECT_GE(breaker.opened(), 1u);
-  });
+  for (const CircuitBreaker* breaker : {&even, &odd}) {
+    EXPECT_GE(breaker->opened(), breaker->closed());
+    EXPECT_LE(breaker->opened(), breaker->half_opened() + 1);
+    EXPECT_GE(breaker->opened(), 1u);
+  }
 }
 
 }  // namespace
