@@ -14,7 +14,7 @@ packages=(
   libabsl-dev libspdlog-dev libcli11-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtbb-dev libcuckoo-dev liburcu-dev
-  nginx-light wrk curl
+  nginx-light wrk curl openssl
 )
 # npm only installs the test tools (which bring their own Node 22); any npm will do.
 command -v npm >/dev/null || packages+=(nodejs npm)

@@ -10,6 +10,7 @@
 #include "common/auth_flags.h"
 #include "common/guard_flags.h"
 #include "common/serve.h"
+#include "common/tls_flags.h"
 #include "demo_catalog.h"
 #include "mcpx/server.h"
 #include "mcpx/stdio_transport.h"
@@ -33,11 +34,13 @@ int main(int argc, char** argv) {
   app.add_option("--session-timeout-min", idle_minutes, "Idle session expiry in minutes")
       ->capture_default_str();
   const auto guard_flags_parsed = mcpx::apps::AddGuardFlags(app, options, http);
+  const auto tls_flags_parsed = mcpx::apps::AddTlsFlags(app, http);
   const auto auth_flags_parsed = mcpx::apps::AddAuthFlags(app, http);
   app.add_option("--drain-ms", drain_ms, "On SIGTERM/SIGINT, how long running requests may finish")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   guard_flags_parsed();
+  tls_flags_parsed();
   auth_flags_parsed();
   if (http.auth && http.auth->scopes_supported.empty()) http.auth->scopes_supported = {"mcp:tools", "mcp:admin"};
   options.session_idle_timeout = std::chrono::minutes(idle_minutes);
@@ -45,7 +48,7 @@ int main(int argc, char** argv) {
   mcpx::Server server(options);
   mcpx::demo::Register(server, /*scopes=*/http.auth.has_value());
   if (stdio) {
-    mcpx::apps::HandleTerminationSignals([&server] { server.Stop(); });
+    mcpx::apps::HandleSignals([&server] { server.Stop(); });
     server.Start();
     mcpx::StdioTransport transport(server);
     transport.Run();
@@ -56,6 +59,6 @@ int main(int argc, char** argv) {
   return mcpx::apps::ServeHttp(server, http, std::chrono::milliseconds(drain_ms), [&http](std::uint16_t port) {
     std::cerr << "connect an MCP client with the Streamable HTTP transport to that URL, e.g.\n"
               << "  npx @modelcontextprotocol/inspector  (transport: Streamable HTTP)\n"
-              << "metrics at http://" << http.host << ":" << port << "/metrics; Ctrl-C stops\n";
+              << "metrics at " << (http.tls ? "https://" : "http://") << http.host << ":" << port << "/metrics; Ctrl-C stops\n";
   });
 }

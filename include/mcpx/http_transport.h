@@ -33,6 +33,14 @@ namespace transport::http {
 void AdoptConnection(HttpTransport& transport, int fd);  // tests and fuzzing
 }
 
+// TLS on the listener (HttpOptions::tls): TLS 1.2 and 1.3 with OpenSSL's
+// default cipher suites, ALPN "http/1.1". The files are read at Listen()
+// and again by HttpTransport::ReloadCertificates().
+struct TlsOptions {
+  std::string certificate_chain_file;  // PEM: the server's certificate, then its intermediates
+  std::string private_key_file;        // PEM, unencrypted
+};
+
 struct HttpOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (see Listen's result)
@@ -117,6 +125,14 @@ struct HttpOptions {
 
   // Bearer authentication of the MCP endpoint (mcpx/auth.h). Unset: none.
   std::optional<AuthOptions> auth;
+
+  // TLS on this listener. Unset: plain HTTP, for loopback or behind a
+  // TLS-terminating proxy; a non-loopback bind without TLS logs a warning at
+  // Listen() unless `behind_proxy` says a proxy terminates TLS in front.
+  std::optional<TlsOptions> tls;
+  bool behind_proxy = false;
+  // How long a new TLS connection may take to complete its handshake.
+  std::chrono::milliseconds tls_handshake_timeout = std::chrono::seconds(10);
 };
 
 class HttpTransport {
@@ -131,6 +147,12 @@ class HttpTransport {
   std::uint16_t Listen();
   // Stops accepting. Existing connections end with their sessions.
   void Close();
+  // Reads HttpOptions::tls's files again (a renewed certificate): new
+  // connections get them, open ones keep theirs. On failure (a file missing
+  // or unreadable, a key that does not match) the listener keeps the old
+  // certificate, and `error` says why. False too without TLS or before
+  // Listen(). Any thread; mcpxd calls it on SIGHUP.
+  bool ReloadCertificates(std::string* error = nullptr);
 
   class Impl;
 

@@ -132,6 +132,9 @@ std::string RenderPrometheus(const Metrics& m, const MetricsExtras& x) {
   Line(out, "mcpx_reputation_refusals_total", "counter",
        "Connections closed at accept, or requests refused 403, because their address was blocked.",
        m.reputation_refusals.value());
+  Line(out, "mcpx_tls_handshake_failures_total", "counter",
+       "TLS connections closed because their handshake failed or did not finish within tls_handshake_timeout.",
+       m.tls_handshake_failures.value());
   Line(out, "mcpx_scope_refusals_total", "counter",
        "Requests refused because the token lacked a scope the tool, prompt or resource needs.",
        m.scope_refusals.value());

@@ -92,6 +92,7 @@ struct Metrics {
   Counter breaker_rejections;    // tool calls answered at once by an open circuit breaker
   Counter reputation_blocks;     // addresses blocked by their reputation (each block once)
   Counter reputation_refusals;   // connections and requests refused while their address was blocked
+  Counter tls_handshake_failures;  // TLS connections that failed or never finished their handshake
   Counter limit_refusals;     // requests refused for an over-long id, token or _meta
   // Fan-out (engine/fanout).
   Gauge subscribers;          // sessions and listen streams with at least one subscription

@@ -2,16 +2,46 @@
 // clients with parallel calls, then one client over stdio. Exits non-zero on
 // the first wrong answer; prints "N passed, M failed".
 //
-// Usage: node sdk_clients.mjs <path-to-mcpxd> [clients] [calls-per-client]
-import { spawn } from 'node:child_process';
+// With --tls, mcpxd serves HTTPS with a self-signed certificate made here
+// (openssl), which the clients trust through NODE_EXTRA_CA_CERTS; midway the
+// certificate files are replaced and SIGHUP makes mcpxd serve the new one.
+//
+// Usage: node sdk_clients.mjs <path-to-mcpxd> [clients] [calls-per-client] [--tls]
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+
+const TLS = process.argv.includes('--tls');
+const TLS_DIR = process.env.MCPX_E2E_TLS_DIR;
+if (TLS && !TLS_DIR) {
+  // Node reads NODE_EXTRA_CA_CERTS only at start: make the certificates,
+  // then run this script again with them trusted.
+  const dir = mkdtempSync(join(tmpdir(), 'mcpx-e2e-tls-'));
+  for (const name of ['a', 'b']) {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-subj', `/CN=mcpx-e2e-${name}`, '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1',
+      '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.pem`)], { stdio: 'ignore' });
+  }
+  copyFileSync(join(dir, 'a.pem'), join(dir, 'server.pem'));
+  copyFileSync(join(dir, 'a.key'), join(dir, 'server.key'));
+  writeFileSync(join(dir, 'trust.pem'), readFileSync(join(dir, 'a.pem')) + readFileSync(join(dir, 'b.pem')));
+  const run = spawnSync(process.execPath, process.argv.slice(1), {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'trust.pem'), MCPX_E2E_TLS_DIR: dir },
+  });
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(run.status ?? 1);
+}
 
 const sdkRoot = new URL('../../tools/npm/node_modules/@modelcontextprotocol/sdk/dist/esm/', import.meta.url);
 const { Client } = await import(new URL('client/index.js', sdkRoot));
 const { StreamableHTTPClientTransport } = await import(new URL('client/streamableHttp.js', sdkRoot));
 const { StdioClientTransport } = await import(new URL('client/stdio.js', sdkRoot));
 
-const [mcpxd, clientsArg = '64', callsArg = '8'] = process.argv.slice(2);
+const [mcpxd, clientsArg = '64', callsArg = '8'] = process.argv.slice(2).filter((a) => a !== '--tls');
 const CLIENTS = Number(clientsArg);
 const CALLS = Number(callsArg);
 let passed = 0;
@@ -27,14 +57,16 @@ function check(cond, what) {
 }
 
 async function startServer() {
-  const child = spawn(mcpxd, ['--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = ['--port', '0'];
+  if (TLS) args.push('--tls-cert', join(TLS_DIR, 'server.pem'), '--tls-key', join(TLS_DIR, 'server.key'));
+  const child = spawn(mcpxd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let text = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('mcpxd did not start: ' + text)), 10000);
     child.stderr.on('data', (d) => {
       text += d;
       // Only a whole line: stderr may arrive in pieces ("...127.0.0.1:" then the port).
-      const m = text.match(/listening on (http:\/\/\S+)\n/);
+      const m = text.match(/listening on (https?:\/\/\S+)\n/);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
@@ -116,9 +148,43 @@ async function stdioClient() {
   await client.close();
 }
 
+// The common name of the certificate the server presents now (verified
+// against the trusted ones).
+async function peerName(url) {
+  const { hostname, port } = new URL(url);
+  const socket = tls.connect({ host: hostname, port: Number(port) });
+  await once(socket, 'secureConnect');
+  const name = socket.getPeerCertificate().subject?.CN;
+  socket.destroy();
+  return name;
+}
+
+// Replaces the certificate files and sends SIGHUP: new connections get the
+// new certificate, and clients go on working.
+async function rotateCertificate(child, url) {
+  check((await peerName(url)) === 'mcpx-e2e-a', 'TLS: the first certificate is served');
+  copyFileSync(join(TLS_DIR, 'b.pem'), join(TLS_DIR, 'server.pem'));
+  copyFileSync(join(TLS_DIR, 'b.key'), join(TLS_DIR, 'server.key'));
+  child.kill('SIGHUP');
+  let name = '';
+  for (let i = 0; i < 100 && name !== 'mcpx-e2e-b'; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    name = await peerName(url);
+  }
+  check(name === 'mcpx-e2e-b', `TLS: after SIGHUP the new certificate is served (got ${name})`);
+  const client = new Client({ name: 'e2e-after-reload', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport);
+  await exerciseClient(client, 'after-reload');
+  await transport.terminateSession();
+  await client.close();
+}
+
 const { child, url } = await startServer();
 try {
+  check(url.startsWith(TLS ? 'https://' : 'http://'), `announced ${url}`);
   await httpClients(url);
+  if (TLS) await rotateCertificate(child, url);
   // Every session was terminated with DELETE: none remain.
   const sessions = await fetch(url.replace('/mcp', '/metrics')).then((r) => r.text());
   check(/\nmcpx_sessions_active 0\n/.test(sessions), 'all HTTP sessions closed after DELETE');

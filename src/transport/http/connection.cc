@@ -38,13 +38,13 @@ constexpr std::size_t kInlineParseBytes = 64 << 10;
 // bounds trailers by the header limit too.
 static std::size_t ReadBufferLimit(const HttpOptions& o) { return o.max_header_bytes + 1024; }
 
-Connection::Connection(tcp::socket socket, std::shared_ptr<HttpShared> shared, std::string peer,
+Connection::Connection(Stream io, std::shared_ptr<HttpShared> shared, std::string peer,
                        guard::ConnectionSlot slot)
-    : socket_(std::move(socket)),
+    : io_(std::move(io)),
       shared_(std::move(shared)),
       buffer_(ReadBufferLimit(shared_->options)),
-      timer_(socket_.get_executor()),
-      keepalive_(socket_.get_executor()),
+      timer_(io_.executor()),
+      keepalive_(io_.executor()),
       peer_(std::move(peer)),
       slot_(std::move(slot)) {
   request_.body_lease = ByteLease(&shared_->port.buffer_budget());
@@ -61,10 +61,31 @@ Connection::~Connection() {
 void Connection::Start() {
   if (peer_.empty()) {
     boost::system::error_code ec;
-    const tcp::endpoint remote = socket_.remote_endpoint(ec);
+    const tcp::endpoint remote = io_.socket().remote_endpoint(ec);
     if (!ec) peer_ = remote.address().to_string();
   }
-  net::post(socket_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
+  net::post(io_.executor(), [self = shared_from_this()] {
+    if (self->io_.tls()) return self->Handshake();
+    self->ReadRequest();
+  });
+}
+
+void Connection::Handshake() {
+  // Counted as a failure unless it completes: a client that connects and
+  // never finishes the handshake is cut off at the deadline.
+  SetDeadline(shared_->options.tls_handshake_timeout);
+  io_.AsyncHandshake([self = shared_from_this()](boost::system::error_code ec) {
+    self->ClearDeadline();
+    if (ec) {
+      // Failed, or cut off at the deadline (Close() aborted it). Not an
+      // offense: a client that does not trust our certificate ends the
+      // handshake too. Counted.
+      self->shared_->port.metrics().tls_handshake_failures.Add();
+      return self->Close();
+    }
+    if (self->closed_) return;
+    self->ReadRequest();
+  });
 }
 
 void Connection::Close() {
@@ -76,8 +97,8 @@ void Connection::Close() {
   if (stream_ && !stream_->resumable()) stream_->Abandon();
   stream_.reset();
   boost::system::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  io_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  io_.socket().close(ignored);
   timer_.cancel();
   keepalive_.cancel();
 }
@@ -141,10 +162,10 @@ void Connection::ReadRequest() {
   SetDeadline(shared_->options.idle_timeout);
   // A plain read for the first bytes (no syscall until the socket is readable:
   // the last read drained it), so that the read timeout can start with them.
-  socket_.async_read_some(buffer_.prepare(boost::beast::read_size(buffer_, 65536)),
-                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                            self->OnFirstBytes(ec, n);
-                          });
+  io_.AsyncReadSome(buffer_.prepare(boost::beast::read_size(buffer_, 65536)),
+                    [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                      self->OnFirstBytes(ec, n);
+                    });
 }
 
 void Connection::OnFirstBytes(boost::system::error_code ec, std::size_t n) {
@@ -188,11 +209,11 @@ void Connection::ReadRest() {
     // The client waits for this before it sends the body (RFC 9110 10.1.1).
     continue_sent_ = true;
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
-                     [self = shared_from_this()](boost::system::error_code wec, std::size_t) {
-                       if (wec) return self->Close();
-                       self->ReadMore();
-                     });
+    io_.AsyncWrite(net::buffer(kContinue.data(), kContinue.size()),
+                   [self = shared_from_this()](boost::system::error_code wec, std::size_t) {
+                     if (wec) return self->Close();
+                     self->ReadMore();
+                   });
     return;
   }
   ReadMore();
@@ -230,12 +251,11 @@ void Connection::ReadMore() {
     // A chunk-size line or trailer section larger than the whole buffer.
     return OnRead(beast_http::error::buffer_overflow);
   }
-  socket_.async_read_some(buffer_.prepare(size),
-                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                            if (ec) return self->OnRead(ec);
-                            self->buffer_.commit(n);
-                            self->ReadRest();
-                          });
+  io_.AsyncReadSome(buffer_.prepare(size), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+    if (ec) return self->OnRead(ec);
+    self->buffer_.commit(n);
+    self->ReadRest();
+  });
 }
 
 void Connection::OnRead(boost::system::error_code ec) {
@@ -362,7 +382,7 @@ void Connection::HandlePost() {
   }
   waiting_ = true;
   shared_->port.metrics().offloaded_parses.Add();
-  shared_->port.Post([weak = weak_from_this(), executor = socket_.get_executor(), gen = gen_, body, lease] {
+  shared_->port.Post([weak = weak_from_this(), executor = io_.executor(), gen = gen_, body, lease] {
     // The body and its charge go with this task; the tree is charged by the
     // engine once dispatched.
     auto parsed = std::make_shared<protocol::ParseOutcome>(protocol::Parse(*body));
@@ -390,7 +410,7 @@ void Connection::Dispatch(protocol::ParseOutcome parsed, bool offloaded) {
   std::shared_ptr<PostExchange> exchange;
   if (message.is_request()) {
     exchange = std::make_shared<PostExchange>(
-        weak_from_this(), socket_.get_executor(), gen_,
+        weak_from_this(), io_.executor(), gen_,
         session_ ? std::shared_ptr<HttpSessionState>(session_, &StateOf(*session_)) : nullptr,
         session_ ? nullptr : shared_, shared_->options.json_responses);
     waiting_ = true;
@@ -440,10 +460,10 @@ void Connection::Respond(status st, std::string_view content_type, std::string b
   body_ = std::move(body);
   SetDeadline(shared_->options.write_timeout);
   const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
-  net::async_write(socket_, buffers,
-                   [self = shared_from_this(), keep_alive = keep_alive_](boost::system::error_code ec, std::size_t) {
-                     self->OnWritten(keep_alive, ec);
-                   });
+  io_.AsyncWrite(buffers,
+                 [self = shared_from_this(), keep_alive = keep_alive_](boost::system::error_code ec, std::size_t) {
+                   self->OnWritten(keep_alive, ec);
+                 });
 }
 
 void Connection::Respond(Answer answer) {
@@ -468,8 +488,11 @@ void Connection::LingerClose() {
   // Half-close, then read and discard what the client is still sending (say,
   // the rest of a body we refused with 413) for a bounded time, so that its
   // TCP stack does not reset the connection before it has read our answer.
+  // Under TLS too, at the TCP level: the answer was written whole, and what
+  // the client still sends is discarded unread (no close_notify is sent; the
+  // answer's length is in its head).
   boost::system::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  io_.socket().shutdown(tcp::socket::shutdown_send, ignored);
   ++gen_;
   SetDeadline(std::chrono::seconds(1));
   Drain(0);
@@ -479,11 +502,11 @@ void Connection::Drain(std::size_t drained) {
   constexpr std::size_t kMaxDrain = 8 << 20;
   if (closed_ || drained > kMaxDrain) return Close();
   auto scratch = std::make_shared<std::array<char, 16384>>();
-  socket_.async_read_some(net::buffer(*scratch),
-                          [self = shared_from_this(), scratch, drained](boost::system::error_code ec, std::size_t n) {
-                            if (ec) return self->Close();
-                            self->Drain(drained + n);
-                          });
+  io_.socket().async_read_some(
+      net::buffer(*scratch), [self = shared_from_this(), scratch, drained](boost::system::error_code ec, std::size_t n) {
+        if (ec) return self->Close();
+        self->Drain(drained + n);
+      });
 }
 
 void Connection::OnExchangeJson(std::uint64_t gen, std::string body) {

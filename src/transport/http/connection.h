@@ -30,6 +30,7 @@
 #include "transport/http/router.h"
 #include "transport/http/shared.h"
 #include "transport/http/sse_stream.h"
+#include "transport/http/stream.h"
 
 namespace mcpx::transport::http {
 
@@ -39,9 +40,10 @@ class ConnectionSink;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  // `peer`: the client's address; `slot`: its count against
-  // max_connections_per_ip, released with the connection.
-  Connection(tcp::socket socket, std::shared_ptr<HttpShared> shared, std::string peer = {},
+  // `io`: the accepted socket, with TLS or not; `peer`: the client's
+  // address; `slot`: its count against max_connections_per_ip, released
+  // with the connection.
+  Connection(Stream io, std::shared_ptr<HttpShared> shared, std::string peer = {},
              guard::ConnectionSlot slot = {});
   ~Connection();
   void Start();
@@ -54,9 +56,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnSseEnd(std::uint64_t gen);
   void Close();
 
-  boost::asio::any_io_executor executor() { return socket_.get_executor(); }
+  boost::asio::any_io_executor executor() { return io_.executor(); }
 
  private:
+  // A TLS connection's handshake, under tls_handshake_timeout; then the
+  // first request.
+  void Handshake();
   // Waits for a request under the idle timeout; once its first bytes are
   // here, the rest must arrive within the read timeout (a client dribbling a
   // request slowly holds the connection no longer than that).
@@ -107,7 +112,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ArmTimer(std::int64_t at_ms);
   void OnTimer();
 
-  tcp::socket socket_;
+  Stream io_;
   std::shared_ptr<HttpShared> shared_;
   boost::beast::flat_buffer buffer_;  // bounded: see the constructor
   std::optional<RequestParser> parser_;
@@ -115,7 +120,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool continue_sent_ = false;  // "100 Continue" answered for this request
   BearerMemo bearer_memo_;      // the last token this connection proved
   bool gated_ = false;
-  bool in_head_ = false;        // a request's head is being read (header_timeout applies)          // this request's head has passed the rate limits
+  bool in_head_ = false;        // a request's head is being read (header_timeout applies)
   std::string head_;  // the response being written
   std::string body_;
   boost::asio::steady_timer timer_;

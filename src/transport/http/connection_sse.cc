@@ -22,7 +22,7 @@ using wire::NowMs;
 void Connection::StartSse(const std::shared_ptr<SseStream>& stream, std::optional<std::uint64_t> after) {
   waiting_ = false;
   if (shared_->port.draining()) keep_alive_ = false;
-  sink_ = std::make_shared<ConnectionSink>(weak_from_this(), socket_.get_executor(), gen_, shared_->options,
+  sink_ = std::make_shared<ConnectionSink>(weak_from_this(), io_.executor(), gen_, shared_->options,
                                            shared_->port.buffer_budget(), shared_->port.metrics());
   const auto cursor = stream->Attach(sink_, after);
   if (!cursor) {
@@ -47,7 +47,7 @@ void Connection::StartSse(const std::shared_ptr<SseStream>& stream, std::optiona
   if (stream->resumable()) sse_out_.append(Chunk(stream->PrimingFrame(*cursor, shared_->options.sse_retry_ms)));
   sse_writing_ = true;
   write_started_ms_ = NowMs();
-  net::async_write(socket_, net::buffer(sse_out_),
+  io_.AsyncWrite(net::buffer(sse_out_),
                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                      self->sse_writing_ = false;
                      if (ec) return self->Close();
@@ -90,7 +90,7 @@ void Connection::FlushSse() {
   buffers.push_back(net::buffer("\r\n", 2));
   sse_writing_ = true;
   write_started_ms_ = NowMs();
-  net::async_write(socket_, buffers, [self = shared_from_this(), payload](boost::system::error_code ec, std::size_t) {
+  io_.AsyncWrite(buffers, [self = shared_from_this(), payload](boost::system::error_code ec, std::size_t) {
     self->sse_writing_ = false;
     if (self->sink_) self->sink_->Written(self->sse_writing_frames_.size(), payload);
     self->sse_writing_frames_.clear();
@@ -109,7 +109,7 @@ void Connection::FinishSse() {
   sink_.reset();
   sse_out_ = "0\r\n\r\n";
   sse_writing_ = true;
-  net::async_write(socket_, net::buffer(sse_out_),
+  io_.AsyncWrite(net::buffer(sse_out_),
                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                      self->sse_writing_ = false;
                      self->OnWritten(self->keep_alive_, ec);
@@ -131,7 +131,7 @@ void Connection::KeepaliveTick() {
       self->sse_out_ = Chunk(": keepalive\n\n");
       self->sse_writing_ = true;
       self->write_started_ms_ = NowMs();
-      net::async_write(self->socket_, net::buffer(self->sse_out_),
+      self->io_.AsyncWrite(net::buffer(self->sse_out_),
                        [self](boost::system::error_code wec, std::size_t) {
                          self->sse_writing_ = false;
                          if (wec) return self->Close();
@@ -147,14 +147,15 @@ void Connection::WatchPeer() {
   // While a request is with the engine or a stream is open, the client has
   // nothing to send; readability means it closed (or pipelined, which is left
   // in the socket for the next read).
-  socket_.async_wait(tcp::socket::wait_read,
-                     [self = shared_from_this(), gen = gen_](boost::system::error_code ec) {
-                       if (self->closed_ || self->gen_ != gen) return;
-                       if (!(self->waiting_ || self->sse_active_)) return;
-                       boost::system::error_code avail_ec;
-                       const std::size_t n = self->socket_.available(avail_ec);
-                       if (ec || avail_ec || n == 0) self->Close();
-                     });
+  // Under TLS, on the TCP socket too: a close_notify before the FIN leaves
+  // bytes to read, so such a client is found out at the next write instead.
+  io_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), gen = gen_](boost::system::error_code ec) {
+    if (self->closed_ || self->gen_ != gen) return;
+    if (!(self->waiting_ || self->sse_active_)) return;
+    boost::system::error_code avail_ec;
+    const std::size_t n = self->io_.socket().available(avail_ec);
+    if (ec || avail_ec || n == 0) self->Close();
+  });
 }
 
 }  // namespace mcpx::transport::http

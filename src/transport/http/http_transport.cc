@@ -16,12 +16,14 @@
 #include "mcpx/server.h"
 #include "transport/http/adopt.h"
 #include "transport/http/connection.h"
+#include "transport/http/tls.h"
 
 namespace mcpx {
 namespace net = boost::asio;
 using transport::http::Connection;
 using transport::http::HostPolicy;
 using transport::http::HttpShared;
+using transport::http::Stream;
 using tcp = net::ip::tcp;
 
 // The listener: accepts connections and hands each to one I/O thread's context
@@ -32,6 +34,13 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
       : port_(server), options_(std::move(options)), acceptor_(port_.io()) {}
 
   std::uint16_t Listen() {
+    // The certificate first: a server that cannot serve TLS should not bind.
+    if (options_.tls) {
+      std::string error;
+      auto context = transport::http::MakeTlsContext(*options_.tls, &error);
+      if (!context) throw std::invalid_argument(error);
+      tls_ = std::make_unique<transport::http::TlsContextHolder>(*options_.tls, std::move(context));
+    }
     tcp::endpoint endpoint(net::ip::make_address(options_.host), options_.port);
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
@@ -43,17 +52,17 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
     shared_ = std::make_shared<HttpShared>(
         port_, options, HostPolicy(options.host, port, options.allowed_hosts, options.allowed_origins));
     shared_->loopback_bind = endpoint.address().is_loopback();
-    if (!shared_->loopback_bind) {
-      // No TLS listener yet: a network bind should sit behind a
-      // TLS-terminating proxy (docs/security.md).
-      observe::Log().warn("listening on {}:{} without TLS: put a TLS-terminating proxy in front of it{}", options.host,
-                          port, options.metrics_token.empty() ? "; /metrics is not served (no metrics_token)" : "");
+    if (!shared_->loopback_bind && !options.tls && !options.behind_proxy) {
+      observe::Log().warn(
+          "listening on {}:{} without TLS: give it a certificate (HttpOptions::tls) or put a TLS-terminating "
+          "proxy in front of it and say so (HttpOptions::behind_proxy){}",
+          options.host, port, options.metrics_token.empty() ? "; /metrics is not served (no metrics_token)" : "");
     }
     if (options.auth) {
       std::string resource = options.auth->resource;
       if (resource.empty()) {
         const bool v6 = endpoint.address().is_v6();
-        resource = "http://" + (v6 ? "[" + options.host + "]" : options.host) + ":" + std::to_string(port) +
+        resource = std::string(options.tls ? "https://" : "http://") + (v6 ? "[" + options.host + "]" : options.host) + ":" + std::to_string(port) +
                    options.path;
       }
       std::string error;
@@ -84,6 +93,21 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
     Serve(std::move(socket));
   }
 
+  bool ReloadCertificates(std::string* error) {
+    if (!tls_) {
+      if (error) *error = "this listener has no TLS";
+      return false;
+    }
+    std::string why;
+    if (!tls_->Reload(&why)) {
+      observe::Log().warn("TLS certificate not reloaded, the old one stays: {}", why);
+      if (error) *error = std::move(why);
+      return false;
+    }
+    observe::Log().info("TLS certificate reloaded from {}", options_.tls->certificate_chain_file);
+    return true;
+  }
+
   void Close() {
     net::post(acceptor_.get_executor(), [self = shared_from_this()] {
       boost::system::error_code ignored;
@@ -108,8 +132,8 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
   }
 
   // A connection for `socket`, or, at the connection cap or its address's,
-  // a close at once.
-  void Serve(tcp::socket socket) {
+  // a close at once. An adopted socket (tests, fuzzing) is served plain.
+  void Serve(tcp::socket socket, bool adopted = false) {
     boost::system::error_code ignored;
     if (shared_->connections.load(std::memory_order_relaxed) >= shared_->options.max_connections) {
       socket.close(ignored);
@@ -141,7 +165,8 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
       }
       slot = guard::ConnectionSlot(&shared_->connections_by_ip, peer);
     }
-    std::make_shared<Connection>(std::move(socket), shared_, std::move(peer), std::move(slot))->Start();
+    Stream io = tls_ && !adopted ? Stream(std::move(socket), tls_->Current()) : Stream(std::move(socket));
+    std::make_shared<Connection>(std::move(io), shared_, std::move(peer), std::move(slot))->Start();
   }
 
   // Out of file descriptors (EMFILE, ENFILE) or kernel memory, accept fails
@@ -188,6 +213,7 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
   net::steady_timer backoff_{acceptor_.get_executor()};
   bool backing_off_ = false;
   std::shared_ptr<HttpShared> shared_;
+  std::unique_ptr<transport::http::TlsContextHolder> tls_;  // set by Listen with HttpOptions::tls
   engine::Maintenance::Handle maintenance_;
 };
 
@@ -199,6 +225,8 @@ HttpTransport::~HttpTransport() { impl_->Close(); }
 std::uint16_t HttpTransport::Listen() { return impl_->Listen(); }
 
 void HttpTransport::Close() { impl_->Close(); }
+
+bool HttpTransport::ReloadCertificates(std::string* error) { return impl_->ReloadCertificates(error); }
 
 namespace transport::http {
 void AdoptConnection(HttpTransport& transport, int fd) { transport.impl_->Adopt(fd); }
