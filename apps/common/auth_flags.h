@@ -1,6 +1,8 @@
 // The bearer-authentication flags of mcpxd (HttpOptions::auth, mcpx/auth.h).
 #pragma once
 
+#include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,8 +26,15 @@ inline std::function<void()> AddAuthFlags(CLI::App& app, HttpOptions& http) {
   app.add_option("--auth-scopes-supported", auth->scopes_supported, "Scopes the metadata advertises")
       ->delimiter(',');
   app.add_option("--auth-required-scope", auth->required_scopes, "A scope every request needs")->delimiter(',');
+  app.add_option("--auth-introspection-uri", auth->introspection_uri,
+                 "Check opaque tokens (all tokens, without keys) at this introspection endpoint (RFC 7662); the "
+                 "client secret comes from MCPX_AUTH_CLIENT_SECRET");
+  app.add_option("--auth-client-id", auth->client_id, "This server's client id at the introspection endpoint");
   return [&http, auth] {
-    if (!auth->issuer.empty()) http.auth = *auth;
+    if (auth->issuer.empty()) return;
+    // A secret, so from the environment rather than the command line.
+    if (const char* secret = std::getenv("MCPX_AUTH_CLIENT_SECRET"); secret != nullptr) auth->client_secret = secret;
+    http.auth = *auth;
   };
 }
 

@@ -4,7 +4,9 @@
 // With HttpOptions::auth set, every request to the MCP endpoint needs
 // `Authorization: Bearer <token>`, a JWT access token signed by a key of
 // the authorization server (RS256, ES256 or EdDSA), issued by `issuer`, for
-// `resource`, not expired. Without one: 401 and
+// `resource`, not expired; or, with `introspection_uri`, a token the
+// authorization server's introspection endpoint says is active (RFC 7662),
+// with the same checks on what it answers. Without one: 401 and
 // `WWW-Authenticate: Bearer resource_metadata="<resource's metadata URL>"`,
 // which a client follows to GET /.well-known/oauth-protected-resource and
 // from there to the authorization server. A session is bound to the
@@ -44,6 +46,20 @@ struct AuthOptions {
   std::vector<std::string> scopes_supported;
   // Clock skew tolerated on "exp" and "nbf".
   std::chrono::seconds leeway{60};
+  // Token introspection (RFC 7662), for opaque access tokens (any token
+  // that is not a JWT): the authorization server's introspection endpoint
+  // and this server's client credentials there (HTTP Basic). Answers are
+  // cached by the token's SHA-256 for at most `introspection_cache_ttl`
+  // (never past the token's "exp"); a request whose token is not cached
+  // waits for the call, made off the I/O threads (at most 64 distinct
+  // tokens at once; past that, and while the authorization server does not
+  // answer, 503 with Retry-After). Empty: opaque tokens are refused. May be
+  // combined with jwks_file/jwks_uri (JWTs are then checked locally) or
+  // stand alone (every token is then introspected).
+  std::string introspection_uri;
+  std::string client_id;
+  std::string client_secret;
+  std::chrono::seconds introspection_cache_ttl{60};
 };
 
 }  // namespace mcpx

@@ -15,6 +15,7 @@ std::string_view Describe(TokenError error) {
     case TokenError::kWrongAudience: return "token not issued for this resource";
     case TokenError::kMissingClaim: return "required claim missing";
     case TokenError::kInactive: return "token is not active";
+    case TokenError::kUnavailable: return "token could not be checked now";
   }
   return "invalid token";
 }

@@ -23,8 +23,10 @@ struct Principal {
   std::int64_t expires_at = 0;       // "exp", seconds since the epoch; 0 when absent (introspection)
 };
 
-// Why a token is refused. Every one of them is answered 401 with
-// WWW-Authenticate: Bearer error="invalid_token" (RFC 6750 section 3.1).
+// Why a token is refused. Every one of them but kUnavailable is answered 401
+// with WWW-Authenticate: Bearer error="invalid_token" (RFC 6750 section 3.1);
+// kUnavailable says nothing about the token (the authorization server could
+// not be asked) and is a temporary server-side failure (503), never cached.
 enum class TokenError {
   kMalformed,             // not a compact JWS, bad base64url/JSON, bad header, claim of the wrong type
   kTooLarge,              // longer than kMaxTokenBytes
@@ -37,6 +39,7 @@ enum class TokenError {
   kWrongAudience,
   kMissingClaim,          // "exp", "iss" or "aud" absent
   kInactive,              // introspection said "active": false
+  kUnavailable,           // introspection failed: no answer, not 200, not an answer, or too many calls in flight
 };
 
 // A short English phrase for WWW-Authenticate's error_description. Never

@@ -60,20 +60,37 @@ engine::PrincipalPtr ToPrincipal(const auth::Principal& p) {
 BearerGate::BearerGate(const AuthOptions& options, std::string resource)
     : options_(options),
       resource_(std::move(resource)),
-      keys_(auth::JwksCache::Options{.refresh_interval_s = std::max<std::int64_t>(60, options.jwks_refresh.count())}) {
+      keys_(auth::JwksCache::Options{.refresh_interval_s = std::max<std::int64_t>(60, options.jwks_refresh.count())}),
+      local_keys_(!options.jwks_file.empty() || !options.jwks_uri.empty()) {
   validator_.issuer = options_.issuer;
   validator_.audience = resource_;
   validator_.leeway_s = options_.leeway.count();
 }
 
-std::unique_ptr<BearerGate> BearerGate::Make(const AuthOptions& options, std::string resource, std::string* error) {
+std::unique_ptr<BearerGate> BearerGate::Make(const AuthOptions& options, std::string resource,
+                                             auth::Introspector::RunBlocking run_blocking, std::string* error) {
   if (options.issuer.empty()) {
     *error = "auth: the authorization server's issuer is required";
     return nullptr;
   }
-  if (options.jwks_file.empty() == options.jwks_uri.empty()) {
-    *error = "auth: exactly one of jwks_file and jwks_uri is required";
+  if (!options.jwks_file.empty() && !options.jwks_uri.empty()) {
+    *error = "auth: at most one of jwks_file and jwks_uri";
     return nullptr;
+  }
+  if (options.jwks_file.empty() && options.jwks_uri.empty() && options.introspection_uri.empty()) {
+    *error = "auth: the authorization server's keys (jwks_file or jwks_uri) or its introspection_uri is required";
+    return nullptr;
+  }
+  if (!options.introspection_uri.empty()) {
+    auto endpoint = boost::urls::parse_absolute_uri(options.introspection_uri);
+    if (!endpoint || (endpoint->scheme() != "https" && endpoint->scheme() != "http")) {
+      *error = "auth: the introspection_uri must be an absolute http(s) URL: " + options.introspection_uri;
+      return nullptr;
+    }
+    if (options.client_id.empty() || options.client_secret.empty()) {
+      *error = "auth: introspection needs this server's client_id and client_secret at the authorization server";
+      return nullptr;
+    }
   }
   auto url = boost::urls::parse_absolute_uri(resource);
   if (!url || (url->scheme() != "https" && url->scheme() != "http") || !url->has_authority() ||
@@ -111,14 +128,25 @@ std::unique_ptr<BearerGate> BearerGate::Make(const AuthOptions& options, std::st
       return nullptr;
     }
     gate->keys_.Install(std::move(keys).value(), 0);
-  } else {
+  } else if (!options.jwks_uri.empty()) {
     // At start the keys are fetched once; a failure is not fatal (the
     // authorization server may start later), and refreshes keep trying.
     gate->Maintain(std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count());
   }
+  if (!options.introspection_uri.empty()) {
+    auth::Introspector::Options o;
+    o.endpoint = options.introspection_uri;
+    o.client_id = options.client_id;
+    o.client_secret = options.client_secret;
+    o.validator = gate->validator_;
+    o.cache.ttl_s = std::max<std::int64_t>(0, options.introspection_cache_ttl.count());
+    gate->introspector_ = std::make_unique<auth::Introspector>(std::move(o), std::move(run_blocking));
+  }
   return gate;
 }
+
+BearerGate::~BearerGate() = default;
 
 bool BearerGate::IsMetadataPath(std::string_view path) const {
   return path == metadata_path_ || path == kMetadataPrefix;
@@ -146,8 +174,9 @@ std::string BearerGate::InsufficientScope(const json::array& scopes) const {
          ", resource_metadata=" + Quoted(metadata_url_);
 }
 
-std::variant<engine::PrincipalPtr, BearerRefusal> BearerGate::Check(std::string_view authorization,
-                                                                    std::int64_t now_s, BearerMemo& memo) const {
+std::variant<engine::PrincipalPtr, BearerRefusal, BearerPending> BearerGate::Check(std::string_view authorization,
+                                                                                   std::int64_t now_s,
+                                                                                   BearerMemo& memo) const {
   // RFC 6750 2.1: "Bearer" (case-insensitive) SP token.
   constexpr std::string_view kScheme = "bearer ";
   if (authorization.size() <= kScheme.size() ||
@@ -159,8 +188,18 @@ std::variant<engine::PrincipalPtr, BearerRefusal> BearerGate::Check(std::string_
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
   if (token.empty()) return Unauthorized("");
-  if (memo.principal && memo.token == token && now_s <= memo.expires_at_s + validator_.leeway_s) {
-    return memo.principal;
+  if (memo.principal && memo.token == token && now_s <= memo.expires_at_s) return memo.principal;
+  auto widen = [](BearerVerdict v) -> std::variant<engine::PrincipalPtr, BearerRefusal, BearerPending> {
+    if (auto* p = std::get_if<engine::PrincipalPtr>(&v)) return std::move(*p);
+    return std::get<BearerRefusal>(std::move(v));
+  };
+  // A JWS compact token (three segments) is checked here when we hold keys;
+  // any other token, or every token without keys, is the authorization
+  // server's to judge.
+  const bool jwt_shaped = std::count(token.begin(), token.end(), '.') == 2;
+  if (introspector_ && !(local_keys_ && jwt_shaped)) {
+    if (auto hit = introspector_->Cached(token, now_s)) return widen(Conclude(*hit, token, now_s, memo));
+    return BearerPending{std::string(token)};
   }
   auto keys = keys_.Current();
   auto who = auth::ValidateJwt(token, *keys, validator_, now_s);
@@ -170,16 +209,42 @@ std::variant<engine::PrincipalPtr, BearerRefusal> BearerGate::Check(std::string_
     }
     return Unauthorized(auth::Describe(who.error()));
   }
+  return widen(Admit(*who, token, who->expires_at + validator_.leeway_s, memo));
+}
+
+void BearerGate::Introspect(std::string token, std::int64_t now_s,
+                            std::function<void(auth::Introspector::Outcome)> done) const {
+  introspector_->Lookup(std::move(token), now_s, std::move(done));
+}
+
+BearerVerdict BearerGate::Conclude(const auth::Introspector::Outcome& outcome, std::string_view token,
+                                   std::int64_t now_s, BearerMemo& memo) const {
+  if (!outcome) {
+    if (outcome.error() == auth::TokenError::kUnavailable) {
+      // Says nothing about the token: the authorization server did not answer.
+      return BearerRefusal{503, "", "Service Unavailable: the access token cannot be checked now; retry later"};
+    }
+    return Unauthorized(auth::Describe(outcome.error()));
+  }
+  // A connection trusts its memo no longer than the cache keeps the answer,
+  // so that a revoked token is refused within the cache's ttl here too.
+  std::int64_t until = now_s + options_.introspection_cache_ttl.count();
+  if (outcome->expires_at != 0) until = std::min(until, outcome->expires_at);
+  return Admit(*outcome, token, until, memo);
+}
+
+BearerVerdict BearerGate::Admit(const auth::Principal& who, std::string_view token, std::int64_t memo_until_s,
+                                BearerMemo& memo) const {
   for (const std::string& needed : options_.required_scopes) {
-    if (std::find(who->scopes.begin(), who->scopes.end(), needed) == who->scopes.end()) {
+    if (std::find(who.scopes.begin(), who.scopes.end(), needed) == who.scopes.end()) {
       json::array scopes;
       for (const std::string& s : options_.required_scopes) scopes.emplace_back(s);
       return BearerRefusal{403, InsufficientScope(scopes), "Forbidden: insufficient scope"};
     }
   }
   memo.token.assign(token);
-  memo.principal = ToPrincipal(*who);
-  memo.expires_at_s = who->expires_at;
+  memo.principal = ToPrincipal(who);
+  memo.expires_at_s = memo_until_s;
   return memo.principal;
 }
 

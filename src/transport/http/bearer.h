@@ -3,7 +3,13 @@
 //
 //   Check        the Authorization header of one request: its principal,
 //                or the 401 (RFC 6750, with resource_metadata per RFC 9728)
-//                or 403 (a scope every request needs) to answer;
+//                or 403 (a scope every request needs) to answer, or, for a
+//                token only the authorization server can judge (opaque, or
+//                any token when no keys are configured) and not in the
+//                introspection cache, "pending";
+//   Introspect   asks the introspection endpoint (RFC 7662) about a pending
+//                token, off the I/O thread; Conclude turns its answer into
+//                the principal or the refusal, on the connection's thread;
 //   Metadata     GET /.well-known/oauth-protected-resource[<path>];
 //   Refresh      the authorization server's keys, from jwks_uri, on a
 //                worker (maintenance, or a token naming an unknown key).
@@ -17,12 +23,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
+#include "auth/introspector.h"
 #include "auth/jwks_cache.h"
 #include "auth/token.h"
 #include "engine/principal.h"
@@ -35,27 +43,46 @@ namespace mcpx::transport::http {
 struct BearerMemo {
   std::string token;
   engine::PrincipalPtr principal;
-  std::int64_t expires_at_s = 0;
+  std::int64_t expires_at_s = 0;  // trusted until then (leeway included)
 };
 
 // Why Check refused: the 401 or 403 to answer (RouteRequest words it).
 struct BearerRefusal {
-  unsigned status = 401;
+  unsigned status = 401;  // or 403; 503 when introspection could not be done
   std::string www_authenticate;  // the header's value
   std::string message;           // the JSON-RPC error's message
 };
 
+// A token to introspect (Check found it neither decidable locally nor cached).
+struct BearerPending {
+  std::string token;
+};
+
+using BearerVerdict = std::variant<engine::PrincipalPtr, BearerRefusal>;
+
 class BearerGate {
  public:
   // Reads the JWKS file or fetches jwks_uri (blocking: at start). `resource`
-  // is AuthOptions::resource with the listener's URL filled in. Null with
-  // `error` set when the options cannot work.
-  static std::unique_ptr<BearerGate> Make(const AuthOptions& options, std::string resource, std::string* error);
+  // is AuthOptions::resource with the listener's URL filled in.
+  // `run_blocking` runs introspection calls off the I/O threads (the
+  // server's workers). Null with `error` set when the options cannot work.
+  static std::unique_ptr<BearerGate> Make(const AuthOptions& options, std::string resource,
+                                          auth::Introspector::RunBlocking run_blocking, std::string* error);
+  ~BearerGate();
 
   // `authorization`: the header's value ("" when absent). `now_s`: seconds
   // since the epoch. On success the principal; the memo is updated.
-  std::variant<engine::PrincipalPtr, BearerRefusal> Check(std::string_view authorization, std::int64_t now_s,
-                                                          BearerMemo& memo) const;
+  std::variant<engine::PrincipalPtr, BearerRefusal, BearerPending> Check(std::string_view authorization,
+                                                                         std::int64_t now_s, BearerMemo& memo) const;
+  // For a pending token: calls `done` exactly once with the introspection
+  // outcome, at once on this thread or later on a worker (keep alive what it
+  // touches; it may run after this gate is gone).
+  void Introspect(std::string token, std::int64_t now_s,
+                  std::function<void(auth::Introspector::Outcome)> done) const;
+  // The verdict on an introspection outcome for `token`; on success the memo
+  // holds it until the cache would have dropped it.
+  BearerVerdict Conclude(const auth::Introspector::Outcome& outcome, std::string_view token, std::int64_t now_s,
+                         BearerMemo& memo) const;
 
   // The WWW-Authenticate value of a 403 for an item needing `scopes`.
   std::string InsufficientScope(const json::array& scopes) const;
@@ -74,6 +101,10 @@ class BearerGate {
  private:
   BearerGate(const AuthOptions& options, std::string resource);
   BearerRefusal Unauthorized(std::string_view error_description) const;
+  // A valid token's principal, unless a scope every request needs is
+  // missing; remembered in `memo` until `memo_until_s`.
+  BearerVerdict Admit(const auth::Principal& who, std::string_view token, std::int64_t memo_until_s,
+                      BearerMemo& memo) const;
   void Fetch(std::int64_t now_s);
 
   const AuthOptions options_;
@@ -83,6 +114,8 @@ class BearerGate {
   std::string metadata_;
   auth::ValidatorOptions validator_;
   mutable auth::JwksCache keys_;
+  const bool local_keys_;  // jwks_file or jwks_uri: JWTs are checked here
+  std::unique_ptr<auth::Introspector> introspector_;  // introspection_uri set
   mutable std::atomic<bool> refresh_requested_{false};
 };
 

@@ -336,15 +336,54 @@ bool Connection::ToEndpoint() const {
 bool Connection::Authenticated(bool before_body) {
   const BearerGate* gate = shared_->bearer.get();
   if (gate == nullptr || request_.headers.principal) return true;
-  auto checked = gate->Check(request_.headers.authorization, shared_->port.WallMs() / 1000, bearer_memo_);
-  if (auto* principal = std::get_if<engine::PrincipalPtr>(&checked)) {
+  const std::int64_t now_s = shared_->port.WallMs() / 1000;
+  auto checked = gate->Check(request_.headers.authorization, now_s, bearer_memo_);
+  if (auto* pending = std::get_if<BearerPending>(&checked)) {
+    if (before_body) {
+      AwaitIntrospection(std::move(pending->token), now_s);
+      return false;
+    }
+    // Not reached: a request to the endpoint was checked at its head.
+    return Admit(BearerRefusal{503, "", "Service Unavailable: the access token was not checked; retry"}, before_body);
+  }
+  if (auto* principal = std::get_if<engine::PrincipalPtr>(&checked)) return Admit(std::move(*principal), before_body);
+  return Admit(std::get<BearerRefusal>(std::move(checked)), before_body);
+}
+
+void Connection::AwaitIntrospection(std::string token, std::int64_t now_s) {
+  // Reading stops until the authorization server has answered (on a
+  // worker); the request's read timeout still runs. Then the head's check
+  // ends here, on this connection's thread.
+  const std::string kept = token;
+  shared_->bearer->Introspect(
+      std::move(token), now_s,
+      [weak = weak_from_this(), executor = io_.executor(), gen = gen_, token = kept](auth::Introspector::Outcome outcome) {
+        net::post(executor, [weak, gen, token, outcome = std::move(outcome)] {
+          if (auto self = weak.lock()) self->OnIntrospected(gen, token, outcome);
+        });
+      });
+}
+
+void Connection::OnIntrospected(std::uint64_t gen, const std::string& token, const auth::Introspector::Outcome& outcome) {
+  if (gen != gen_ || closed_) return;
+  const BearerGate* gate = shared_->bearer.get();
+  if (!Admit(gate->Conclude(outcome, token, shared_->port.WallMs() / 1000, bearer_memo_), /*before_body=*/true)) return;
+  ReadRest();  // the head passed: on with the body
+}
+
+bool Connection::Admit(BearerVerdict verdict, bool before_body) {
+  if (auto* principal = std::get_if<engine::PrincipalPtr>(&verdict)) {
     request_.headers.principal = std::move(*principal);
     return true;
   }
+  const BearerRefusal& refusal = std::get<BearerRefusal>(verdict);
   shared_->port.metrics().auth_refusals.Add();
-  if (!request_.headers.authorization.empty()) {  // a token was sent and is no good (no token: discovery)
+  // A token was sent and is no good (no token: discovery; 503: the
+  // authorization server did not answer, which says nothing of the token).
+  if (!request_.headers.authorization.empty() && refusal.status != 503) {
     shared_->Offend(peer_, guard::Offense::kAuthFailure, guard::SecurityEventKind::kAuthFailed);
   }
+  const BearerGate* gate = shared_->bearer.get();
   if (gate->refresh_requested()) {
     // A token named a key we lack: the authorization server may have
     // rotated its keys. Fetch them on a worker (rate-limited by the cache).
@@ -358,7 +397,7 @@ bool Connection::Authenticated(bool before_body) {
     keep_alive_ = false;
   }
   request_.ReleaseBody();
-  Answer answer = BearerAnswer(std::get<BearerRefusal>(checked));
+  Answer answer = BearerAnswer(refusal);
   answer.close = before_body;
   Respond(std::move(answer));
   return false;

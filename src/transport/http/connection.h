@@ -81,7 +81,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The bearer gate (HttpOptions::auth): true when the request may go on,
   // its principal in the headers; else the 401/403 is sent (and, when
   // `before_body`, the connection ends after it: its body was not read).
+  // Also false, at the head only, while the token is being introspected:
+  // OnIntrospected then answers or goes on reading (ReadRest).
   bool Authenticated(bool before_body = false);
+  void AwaitIntrospection(std::string token, std::int64_t now_s);
+  void OnIntrospected(std::uint64_t gen, const std::string& token, const auth::Introspector::Outcome& outcome);
+  // Carries out the gate's verdict, as Authenticated says.
+  bool Admit(BearerVerdict verdict, bool before_body);
   // Whether the request's path is the MCP endpoint's.
   bool ToEndpoint() const;
   void HandlePost();

@@ -66,7 +66,10 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
                    options.path;
       }
       std::string error;
-      shared_->bearer = transport::http::BearerGate::Make(*options.auth, std::move(resource), &error);
+      // Introspection calls block: they run on the server's workers.
+      shared_->bearer = transport::http::BearerGate::Make(
+          *options.auth, std::move(resource), [port = port_](std::function<void()> job) mutable { port.Post(std::move(job)); },
+          &error);
       if (!shared_->bearer) {
         acceptor_.close();
         throw std::invalid_argument(error);

@@ -87,6 +87,7 @@ Answer UnavailableAnswer(const json::value& id, std::string_view message, std::s
 }
 
 Answer BearerAnswer(const BearerRefusal& refusal) {
+  if (refusal.status == 503) return UnavailableAnswer(nullptr, refusal.message, "5");
   Answer a = ErrorAnswer(refusal.status == 403 ? status::forbidden : status::unauthorized, ErrorCode::kServerOverloaded,
                          refusal.message);
   a.headers.append("WWW-Authenticate: ").append(refusal.www_authenticate).append("\r\n");

@@ -3,8 +3,11 @@
 // is the RFC 8707 `resource` the client asked for.
 //
 // Usage: node auth_server.mjs [--alg ES256|RS256|EdDSA] [--port 0] [--host 127.0.0.1]
-//                             [--ttl 300] [--resource URI]...
+//                             [--ttl 300] [--resource URI]... [--opaque]
 //   --alg       signing algorithm of the key generated at start (default ES256)
+//   --opaque    issue OPAQUE access tokens for resources (random strings the
+//               resource server must introspect, RFC 7662) instead of JWTs,
+//               and enable revocation (RFC 7009)
 //   --port      0 picks a free port
 //   --ttl       access token lifetime in seconds
 //   --resource  accept only these resource indicators (default: any absolute
@@ -13,13 +16,21 @@
 //
 // When ready prints ONE JSON line on stdout:
 //   {"issuer","jwks_uri","token_endpoint","authorization_endpoint","registration_endpoint",
-//    "introspection_endpoint","alg","kid","clients":[{id,secret,scope}],"jwks_file","private_jwk_file","user"}
+//    "introspection_endpoint","revocation_endpoint","access_token_format","alg","kid",
+//    "clients":[{id,secret,scope}],"introspection_client":{id,secret},"jwks_file","private_jwk_file","user"}
+// access_token_format: "jwt" or "opaque"; revocation_endpoint: only with --opaque.
 // jwks_file: JWKS of the PUBLIC signing key; private_jwk_file: the private JWK
 // (for forging negative-case tokens). Both live in a temp dir removed at exit.
 // Exits on SIGTERM/SIGINT, and when stdin (a pipe or socket) closes.
 //
 // Clients: two pre-registered confidential machine clients (client_credentials,
 // client_secret_basic): A may get mcp:tools and mcp:admin, B only mcp:tools.
+// The resource server's own client, `introspection_client` (mcp-resource-server,
+// client_secret_basic, no grants), is the one client allowed to introspect
+// (features.introspection.allowedPolicy): an introspection answer names the
+// token's client, subject, scope and audience, which only the resource server
+// needs. Opaque client_credentials tokens have no account: their introspection
+// answer gets sub = client_id (extraTokenClaims), as JWT ones do.
 // Dynamic client registration is open (public clients, authorization_code +
 // PKCE). Interactive login/consent is replaced by /interaction/:uid, which
 // logs in the fixed user "alice" and consents to what was asked: a client can
@@ -39,6 +50,8 @@ const ALG = args.alg ?? 'ES256';
 const HOST = args.host ?? '127.0.0.1';
 const TTL = Number(args.ttl ?? 300);
 const RESOURCES = args.resource ?? null;
+const OPAQUE = !!args.opaque;
+const FORMAT = OPAQUE ? 'opaque' : 'jwt';
 const USER = 'alice';
 
 const { privateKey, publicKey } = await jose.generateKeyPair(ALG, { extractable: true });
@@ -56,6 +69,7 @@ const clients = [
   { id: 'mcp-client-a', secret: randomBytes(24).toString('base64url'), scope: ALL_SCOPES.join(' ') },
   { id: 'mcp-client-b', secret: randomBytes(24).toString('base64url'), scope: 'mcp:tools' },
 ];
+const resourceServer = { id: 'mcp-resource-server', secret: randomBytes(24).toString('base64url') };
 
 const http = createServer();
 await new Promise((resolve, reject) => {
@@ -76,15 +90,25 @@ function acceptableResource(indicator) {
 }
 
 const provider = new Provider(issuer, {
-  clients: clients.map((c) => ({
-    client_id: c.id,
-    client_secret: c.secret,
-    grant_types: ['client_credentials'],
-    response_types: [],
-    redirect_uris: [],
-    token_endpoint_auth_method: 'client_secret_basic',
-    scope: c.scope,
-  })),
+  clients: [
+    ...clients.map((c) => ({
+      client_id: c.id,
+      client_secret: c.secret,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: c.scope,
+    })),
+    {
+      client_id: resourceServer.id,
+      client_secret: resourceServer.secret,
+      grant_types: [],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+  ],
   jwks: { keys: [privateJwk] },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   clientDefaults: { id_token_signed_response_alg: ALG },
@@ -96,7 +120,11 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
     registration: { enabled: true },
-    introspection: { enabled: true },
+    introspection: {
+      enabled: true,
+      allowedPolicy: async (_ctx, caller) => caller.clientId === resourceServer.id,
+    },
+    revocation: { enabled: OPAQUE },
     resourceIndicators: {
       enabled: true,
       defaultResource: async (_ctx, _client, oneOf) => oneOf,
@@ -107,13 +135,15 @@ const provider = new Provider(issuer, {
           scope: ALL_SCOPES.join(' '),
           audience: resourceIndicator,
           accessTokenTTL: TTL,
-          accessTokenFormat: 'jwt',
-          jwt: { sign: { alg: ALG } },
+          accessTokenFormat: FORMAT,
+          ...(OPAQUE ? {} : { jwt: { sign: { alg: ALG } } }),
         };
       },
     },
   },
   ttl: { ClientCredentials: TTL, AccessToken: TTL },
+  // Opaque only (a JWT's sub is already the client for client_credentials).
+  extraTokenClaims: async (_ctx, token) => (OPAQUE && !token.accountId ? { sub: token.clientId } : undefined),
 });
 provider.on('server_error', (_ctx, err) => console.error('[auth_server] server_error', err));
 
@@ -164,9 +194,12 @@ console.log(JSON.stringify({
   authorization_endpoint: discovery.authorization_endpoint,
   registration_endpoint: discovery.registration_endpoint,
   introspection_endpoint: discovery.introspection_endpoint,
+  revocation_endpoint: discovery.revocation_endpoint,
+  access_token_format: FORMAT,
   alg: ALG,
   kid,
   clients,
+  introspection_client: resourceServer,
   jwks_file: jwksFile,
   private_jwk_file: privateFile,
   user: USER,

