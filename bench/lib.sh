@@ -16,14 +16,18 @@ rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 threads() { ls "/proc/$1/task" | wc -l; }
 
 # make_sessions <url> <count> <file>: initialize + initialized, ids to file.
+# With MCPX_BEARER set, the requests carry that token; CURL_INSECURE=1 takes
+# any certificate (a self-signed one in a TLS run).
 make_sessions() {
-  local url=$1 n=$2 out=$3
+  local url=$1 n=$2 out=$3 extra=()
+  [[ -n ${MCPX_BEARER:-} ]] && extra+=(-H "Authorization: Bearer $MCPX_BEARER")
+  [[ -n ${CURL_INSECURE:-} ]] && extra+=(-k)
   : >"$out"
   for _ in $(seq "$n"); do
-    sid=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
+    sid=$(curl -s "${extra[@]}" -D - -o /dev/null -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
       -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}' \
       "$url" | awk 'tolower($1)=="mcp-session-id:" {print $2}' | tr -d '\r')
-    curl -s -o /dev/null -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
+    curl -s "${extra[@]}" -o /dev/null -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
       -H "Mcp-Session-Id: $sid" -H 'MCP-Protocol-Version: 2025-11-25' \
       -d '{"jsonrpc":"2.0","method":"notifications/initialized"}' "$url"
     echo "$sid" >>"$out"

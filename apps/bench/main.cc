@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/auth_flags.h"
 #include "common/guard_flags.h"
 #include "common/serve.h"
 #include "common/tls_flags.h"
@@ -86,9 +87,11 @@ int main(int argc, char** argv) {
   app.add_option("--session-timeout-s", idle_seconds, "Idle session expiry")->capture_default_str();
   const auto guard_flags_parsed = mcpx::apps::AddGuardFlags(app, options, http);
   const auto tls_flags_parsed = mcpx::apps::AddTlsFlags(app, http);
+  const auto auth_flags_parsed = mcpx::apps::AddAuthFlags(app, http);
   CLI11_PARSE(app, argc, argv);
   guard_flags_parsed();
   tls_flags_parsed();
+  auth_flags_parsed();
   using Priority = mcpx::ServerOptions::WorkerPriority;
   options.worker_priority = priority == "nice"     ? Priority::kNice
                             : priority == "normal" ? Priority::kNormal

@@ -3,6 +3,7 @@
 -- with a fresh request id each time. The second argument is the JSON of
 -- "params" after "method"; the third the method (default tools/call).
 --   wrk ... -s mcp_call.lua <url> -- sessions.txt '{"name":"echo","arguments":{"text":"hi"}}'
+-- With MCPX_BEARER set in the environment, each request carries that token.
 local sessions = {}
 local params = "{}"
 local method = "tools/call"
@@ -28,15 +29,19 @@ function init(args)
   counter = (tid or 0) * 7919
 end
 
+local bearer = os.getenv("MCPX_BEARER")
+
 function request()
   counter = counter + 1
   local sid = sessions[(counter % n) + 1]
   local id = string.format("%d", (tid or 0) * 1000000000 + counter)
   local body = '{"jsonrpc":"2.0","id":' .. id .. ',"method":"' .. method .. '","params":' .. params .. '}'
-  return wrk.format("POST", nil, {
+  local headers = {
     ["Content-Type"] = "application/json",
     ["Accept"] = "application/json, text/event-stream",
     ["Mcp-Session-Id"] = sid,
     ["MCP-Protocol-Version"] = "2025-11-25",
-  }, body)
+  }
+  if bearer then headers["Authorization"] = "Bearer " .. bearer end
+  return wrk.format("POST", nil, headers, body)
 end

@@ -61,11 +61,15 @@ class HttpClient {
   }
 
   // Reads one complete response.
-  HttpResponse Read() {
+  HttpResponse Read() { return ReadResponse(socket_, buffer_); }
+
+  // One complete response from `stream` (any Beast sync read stream).
+  template <class SyncReadStream>
+  static HttpResponse ReadResponse(SyncReadStream& stream, boost::beast::flat_buffer& buffer) {
     namespace http = boost::beast::http;
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 << 20);
-    http::read(socket_, buffer_, parser);
+    http::read(stream, buffer, parser);
     HttpResponse out;
     auto msg = parser.release();
     out.status = msg.result_int();

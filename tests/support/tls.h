@@ -96,22 +96,9 @@ class HttpsClient {
 
   HttpResponse Request(const std::string& method, const std::string& target, const std::string& body,
                        const std::map<std::string, std::string>& headers) {
-    namespace http = boost::beast::http;
     const std::string raw = HttpClient::Build(method, target, body, headers);
     boost::asio::write(stream_, boost::asio::buffer(raw));
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(64 << 20);
-    http::read(stream_, buffer_, parser);
-    auto msg = parser.release();
-    HttpResponse out;
-    out.status = msg.result_int();
-    for (const auto& f : msg) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      out.headers[name] = std::string(f.value());
-    }
-    out.body = std::move(msg.body());
-    return out;
+    return HttpClient::ReadResponse(stream_, buffer_);
   }
 
  private:

@@ -245,6 +245,18 @@ async function revokedToken(client, { scope = 'mcp:tools' } = {}) {
 }
 const unknownOpaque = () => randomBytes(32).toString('base64url');
 
+// Each [what, make] of `tokens`: initialize with make()'s token gets 401 invalid_token.
+async function expectInvalid(tokens) {
+  for (const [what, make] of tokens) {
+    try {
+      const token = await make();
+      expect401(await mcp({ token, msg: initializeMsg() }), `invalid token -> 401 invalid_token: ${what}`);
+    } catch (e) {
+      check(false, `invalid token -> 401 invalid_token: ${what}`, describe(e));
+    }
+  }
+}
+
 function expect401(r, what) {
   const c = r.challenge;
   return check(r.status === 401 && c && c.resource_metadata && c.error === 'invalid_token', what,
@@ -569,14 +581,7 @@ async function jwtNegativeCases() {
     ['opaque token (requested without resource)', async () => opaque],
     ['garbage', async () => 'not-a-jwt'],
   ];
-  for (const [what, make] of invalid) {
-    try {
-      const token = await make();
-      expect401(await mcp({ token, msg: initializeMsg() }), `invalid token -> 401 invalid_token: ${what}`);
-    } catch (e) {
-      check(false, `invalid token -> 401 invalid_token: ${what}`, describe(e));
-    }
-  }
+  await expectInvalid(invalid);
 
   // RFC 9068 §4 wants typ at+jwt exactly, but many authorization servers send
   // "JWT": refusing it is reported, and only counted with --strict-typ.
@@ -623,14 +628,7 @@ async function opaqueNegativeCases() {
     ['no aud: requested without resource', () => ccToken(CLIENT_A, { scope: 'mcp:tools', resource: null })],
     ['garbage', async () => 'not-a-jwt'],
   ];
-  for (const [what, make] of invalid) {
-    try {
-      const token = await make();
-      expect401(await mcp({ token, msg: initializeMsg() }), `invalid token -> 401 invalid_token: ${what}`);
-    } catch (e) {
-      check(false, `invalid token -> 401 invalid_token: ${what}`, describe(e));
-    }
-  }
+  await expectInvalid(invalid);
   return {
     stale: () => revokedToken(CLIENT_A),
     bogus: async () => unknownOpaque(),

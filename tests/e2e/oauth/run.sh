@@ -169,34 +169,21 @@ round_no=0
 
 if [[ $self_test -eq 1 ]]; then
   bad=0
+  # expect <pass|fail> <label> <template> <opaque 0|1>: one round whose client must pass, or must fail.
+  expect() {
+    local want=$1 label=$2 template=$3 opaque_round=$4 got=fail
+    echo "=== self-test: $label (the client must $want)"
+    if round ES256 "$template" quiet "$opaque_round"; then got=pass; fi
+    if [[ $got == "$want" ]]; then echo "ok self-test: $label"; else echo "FAIL self-test: $label"; bad=$((bad + 1)); fi
+  }
   for x in aud iss time typ signature scopes session-binding; do
-    echo "=== self-test: reference server without its '$x' check (the client must fail)"
-    if round ES256 "$jwt_reference --break $x" quiet 0; then
-      echo "FAIL self-test: the client did not notice the missing '$x' check"; bad=$((bad + 1))
-    else
-      echo "ok self-test: '$x' caught"
-    fi
+    expect fail "reference server without its '$x' check" "$jwt_reference --break $x" 0
   done
-  echo "=== self-test: reference server with --jwks-uri (must pass)"
-  if round ES256 "'$node' '$here/reference_server.mjs' --issuer {issuer} --jwks-uri {jwks_uri}" quiet 0; then
-    echo "ok self-test: jwks_uri"
-  else
-    echo "FAIL self-test: jwks_uri"; bad=$((bad + 1))
-  fi
+  expect pass "reference server with --jwks-uri" "'$node' '$here/reference_server.mjs' --issuer {issuer} --jwks-uri {jwks_uri}" 0
   for x in active aud scopes session-binding; do
-    echo "=== self-test: opaque tokens, reference server without its '$x' check (the client must fail)"
-    if round ES256 "$opaque_reference --break $x" quiet 1; then
-      echo "FAIL self-test: the client did not notice the missing '$x' check (opaque)"; bad=$((bad + 1))
-    else
-      echo "ok self-test: '$x' caught (opaque)"
-    fi
+    expect fail "opaque tokens, reference server without its '$x' check" "$opaque_reference --break $x" 1
   done
-  echo "=== self-test: opaque tokens, reference server introspecting (must pass)"
-  if round ES256 "$opaque_reference" quiet 1; then
-    echo "ok self-test: opaque"
-  else
-    echo "FAIL self-test: opaque"; bad=$((bad + 1))
-  fi
+  expect pass "opaque tokens, reference server introspecting" "$opaque_reference" 1
   [[ $bad -eq 0 ]] && { echo "self-test passed"; exit 0; }
   echo "self-test: $bad failed"; exit 1
 fi
