@@ -8,6 +8,7 @@
 
 #include "common/auth_flags.h"
 #include "common/guard_flags.h"
+#include "common/ops_flags.h"
 #include "common/serve.h"
 #include "common/tls_flags.h"
 
@@ -87,10 +88,12 @@ int main(int argc, char** argv) {
   app.add_option("--session-timeout-s", idle_seconds, "Idle session expiry")->capture_default_str();
   const auto guard_flags_parsed = mcpx::apps::AddGuardFlags(app, options, http);
   const auto tls_flags_parsed = mcpx::apps::AddTlsFlags(app, http);
+  const auto ops_flags_parsed = mcpx::apps::AddOpsFlags(app, http);
   const auto auth_flags_parsed = mcpx::apps::AddAuthFlags(app, http);
   CLI11_PARSE(app, argc, argv);
   guard_flags_parsed();
   tls_flags_parsed();
+  const std::optional<mcpx::HttpOptions> ops = ops_flags_parsed();
   auth_flags_parsed();
   using Priority = mcpx::ServerOptions::WorkerPriority;
   options.worker_priority = priority == "nice"     ? Priority::kNice
@@ -101,5 +104,5 @@ int main(int argc, char** argv) {
 
   mcpx::Server server(options);
   Register(server);
-  return mcpx::apps::ServeHttp(server, http, std::chrono::seconds(5));
+  return mcpx::apps::ServeHttp(server, http, std::chrono::seconds(5), {}, ops);
 }

@@ -39,8 +39,9 @@ inline std::function<void()> AddGuardFlags(CLI::App& app, ServerOptions& options
       ->capture_default_str();
   return [&http, header_timeout_s] {
     http.header_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(*header_timeout_s * 1000));
-    // A secret, so from the environment rather than the command line.
+    // Secrets, so from the environment rather than the command line.
     if (const char* token = std::getenv("MCPX_ADMIN_TOKEN"); token != nullptr) http.admin_token = token;
+    if (const char* token = std::getenv("MCPX_METRICS_TOKEN"); token != nullptr) http.metrics_token = token;
   };
 }
 

@@ -9,6 +9,8 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "common/signals.h"
@@ -18,53 +20,64 @@
 namespace mcpx::apps {
 
 // Returns the process exit code. `on_listening` runs once the port is bound.
-// SIGINT/SIGTERM shut down gracefully: the listener closes, then
+// `ops`: a second, operations listener (HttpOptions::serve_mcp = false).
+// SIGINT/SIGTERM shut down gracefully: the listeners close, then
 // Server::Shutdown(drain) lets running requests finish (and answers the rest).
 // With TLS, SIGHUP reads the certificate and key files again
 // (HttpTransport::ReloadCertificates; a failure is logged and the old
 // certificate stays).
 inline int ServeHttp(Server& server, const HttpOptions& http, std::chrono::milliseconds drain,
-                     const std::function<void(std::uint16_t port)>& on_listening = {}) {
+                     const std::function<void(std::uint16_t port)>& on_listening = {},
+                     const std::optional<HttpOptions>& ops = std::nullopt) {
   HttpTransport transport(server, http);
-  // The signal thread outlives this frame: it reaches the transport through
-  // a pointer cleared before the transport goes.
+  std::unique_ptr<HttpTransport> ops_transport;
+  if (ops) ops_transport = std::make_unique<HttpTransport>(server, *ops);
+  // The signal thread outlives this frame: it reaches the transports through
+  // pointers cleared before they go.
   struct ReloadTarget {
     std::mutex mu;
-    HttpTransport* transport = nullptr;
+    std::vector<HttpTransport*> transports;
   };
   auto target = std::make_shared<ReloadTarget>();
-  target->transport = &transport;
+  if (http.tls) target->transports.push_back(&transport);
+  if (ops && ops->tls) target->transports.push_back(ops_transport.get());
   std::function<void()> on_reload;
-  if (http.tls) {
+  if (!target->transports.empty()) {
     on_reload = [target] {
       std::lock_guard<std::mutex> lock(target->mu);
-      if (target->transport != nullptr) target->transport->ReloadCertificates();
+      for (HttpTransport* t : target->transports) t->ReloadCertificates();
     };
   }
   HandleSignals(
-      [&server, &transport, drain] {
+      [&server, &transport, &ops_transport, drain] {
         transport.Close();
+        if (ops_transport) ops_transport->Close();
         server.Shutdown(drain);
       },
       std::move(on_reload));
   server.Start();
   std::uint16_t port = 0;
+  std::uint16_t ops_port = 0;
   try {
     port = transport.Listen();
+    if (ops_transport) ops_port = ops_transport->Listen();
   } catch (const std::exception& e) {
-    std::cerr << "cannot listen on " << http.host << ":" << http.port << ": " << e.what() << "\n";
+    std::cerr << "cannot listen: " << e.what() << "\n";
     server.Stop();
     server.Wait();
     return 1;
   }
+  auto url = [](const HttpOptions& o, std::uint16_t p) {
+    return std::string(o.tls ? "https://" : "http://") + o.host + ":" + std::to_string(p);
+  };
   // One write, so that a reader of stderr never sees half of this line.
-  std::cerr << (std::string(http.tls ? "listening on https://" : "listening on http://") + http.host + ":" +
-                std::to_string(port) + http.path + "\n");
+  std::cerr << ("listening on " + url(http, port) + http.path + "\n");
+  if (ops) std::cerr << ("operations listener on " + url(*ops, ops_port) + " (/metrics, /healthz)\n");
   if (on_listening) on_listening(port);
   std::cerr << std::flush;
   server.Wait();
   std::lock_guard<std::mutex> lock(target->mu);
-  target->transport = nullptr;
+  target->transports.clear();
   return 0;
 }
 

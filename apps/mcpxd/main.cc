@@ -9,6 +9,7 @@
 
 #include "common/auth_flags.h"
 #include "common/guard_flags.h"
+#include "common/ops_flags.h"
 #include "common/serve.h"
 #include "common/tls_flags.h"
 #include "demo_catalog.h"
@@ -35,12 +36,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   const auto guard_flags_parsed = mcpx::apps::AddGuardFlags(app, options, http);
   const auto tls_flags_parsed = mcpx::apps::AddTlsFlags(app, http);
+  const auto ops_flags_parsed = mcpx::apps::AddOpsFlags(app, http);
   const auto auth_flags_parsed = mcpx::apps::AddAuthFlags(app, http);
   app.add_option("--drain-ms", drain_ms, "On SIGTERM/SIGINT, how long running requests may finish")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   guard_flags_parsed();
   tls_flags_parsed();
+  const std::optional<mcpx::HttpOptions> ops = ops_flags_parsed();
   auth_flags_parsed();
   if (http.auth && http.auth->scopes_supported.empty()) http.auth->scopes_supported = {"mcp:tools", "mcp:admin"};
   options.session_idle_timeout = std::chrono::minutes(idle_minutes);
@@ -56,9 +59,15 @@ int main(int argc, char** argv) {
     server.Wait();
     return 0;
   }
-  return mcpx::apps::ServeHttp(server, http, std::chrono::milliseconds(drain_ms), [&http](std::uint16_t port) {
-    std::cerr << "connect an MCP client with the Streamable HTTP transport to that URL, e.g.\n"
-              << "  npx @modelcontextprotocol/inspector  (transport: Streamable HTTP)\n"
-              << "metrics at " << (http.tls ? "https://" : "http://") << http.host << ":" << port << "/metrics; Ctrl-C stops\n";
-  });
+  return mcpx::apps::ServeHttp(
+      server, http, std::chrono::milliseconds(drain_ms),
+      [&http](std::uint16_t port) {
+        std::cerr << "connect an MCP client with the Streamable HTTP transport to that URL, e.g.\n"
+                  << "  npx @modelcontextprotocol/inspector  (transport: Streamable HTTP)\n";
+        if (http.serve_metrics) {
+          std::cerr << "metrics at " << (http.tls ? "https://" : "http://") << http.host << ":" << port << "/metrics; ";
+        }
+        std::cerr << "Ctrl-C stops\n";
+      },
+      ops);
 }

@@ -82,12 +82,19 @@ struct HttpOptions {
   std::size_t event_store_events = 512;
   std::size_t event_store_bytes = 256 << 10;
   std::size_t event_store_total_bytes = 256 << 20;
-  // GET /metrics: for `Authorization: Bearer <metrics_token>` when one is
-  // set; without one, only on a loopback bind (a server bound elsewhere
-  // does not publish its internals to whoever reaches it, and says so at
-  // start). GET /healthz is always served.
+  // GET /metrics and GET /healthz: for `Authorization: Bearer
+  // <metrics_token>` when one is set; without one, only on a loopback bind (a
+  // server bound elsewhere does not publish its internals to whoever reaches
+  // it, and says so at start). On a loopback bind /healthz needs no token.
+  // To serve them elsewhere without a token, give them a listener of their
+  // own: a second HttpTransport with `serve_mcp = false` on a loopback or
+  // internal address, and `serve_metrics = false` here.
   bool serve_metrics = true;
   std::string metrics_token;
+  // False: an operations listener, serving /metrics, /healthz and the admin
+  // endpoint only (the MCP endpoint and the OAuth metadata are 404; `auth`
+  // is not used).
+  bool serve_mcp = true;
 
   // Requests per second from one client address (a token bucket holding
   // `ip_burst` requests; 0: ip_rate). Past it: 429 with Retry-After and a

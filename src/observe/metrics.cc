@@ -122,8 +122,16 @@ std::string RenderPrometheus(const Metrics& m, const MetricsExtras& x) {
        "Requests naming a session bound to another principal, answered as for an unknown session.",
        m.principal_mismatches.value());
   Line(out, "mcpx_auth_refusals_total", "counter",
-       "Requests refused by bearer authentication (no token, an invalid one, or a scope every request needs).",
+       "Requests refused by bearer authentication (no token, an invalid one, a scope every request needs, or no "
+       "answer from the introspection endpoint).",
        m.auth_refusals.value());
+  Line(out, "mcpx_auth_introspection_waits_total", "counter",
+       "Requests whose token was not in the introspection cache and waited for the authorization server "
+       "(concurrent ones with the same token share one call).",
+       m.introspection_waits.value());
+  Line(out, "mcpx_auth_introspection_unavailable_total", "counter",
+       "Requests refused 503 because the introspection endpoint could not be asked or did not answer.",
+       m.introspection_unavailable.value());
   Line(out, "mcpx_breaker_rejections_total", "counter",
        "Tool calls answered at once with an error result because the tool's circuit breaker was open.",
        m.breaker_rejections.value());

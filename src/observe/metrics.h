@@ -89,6 +89,8 @@ struct Metrics {
   Counter principal_mismatches;  // a session presented by a principal other than its own (answered as unknown)
   Counter scope_refusals;        // requests refused for want of a scope (403 insufficient_scope)
   Counter auth_refusals;         // requests refused 401/403 by bearer authentication
+  Counter introspection_waits;   // requests whose token was not cached: they waited for introspection
+  Counter introspection_unavailable;  // of those, refused 503: the introspection endpoint did not answer
   Counter breaker_rejections;    // tool calls answered at once by an open circuit breaker
   Counter reputation_blocks;     // addresses blocked by their reputation (each block once)
   Counter reputation_refusals;   // connections and requests refused while their address was blocked

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,10 +56,23 @@ class FakeIntrospectionEndpoint {
     answers_[token] = json::serialize(answer);
   }
   int calls() const { return calls_.load(); }
+  // Hold: calls are read but not answered until Release (a hung server).
+  void Hold() {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_ = true;
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_ = false;
+    }
+    released_.notify_all();
+  }
   int bad_credentials() const { return bad_credentials_.load(); }
   // From now on connections are refused.
   void Stop() {
     if (stopping_.exchange(true)) return;
+    Release();
     boost::system::error_code ignored;
     tcp::socket wake(io_);
     wake.connect({boost::asio::ip::make_address("127.0.0.1"), port_}, ignored);  // ends the blocking accept
@@ -86,7 +100,8 @@ class FakeIntrospectionEndpoint {
       beast_http::response<beast_http::string_body> response{beast_http::status::ok, 11};
       response.set(beast_http::field::content_type, "application/json");
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        std::unique_lock<std::mutex> lock(mu_);
+        released_.wait(lock, [this] { return !held_; });
         auto it = answers_.find(token);
         response.body() = it == answers_.end() ? R"({"active":false})" : it->second;
       }
@@ -105,13 +120,16 @@ class FakeIntrospectionEndpoint {
   std::atomic<int> calls_{0};
   std::atomic<int> bad_credentials_{0};
   std::mutex mu_;
+  std::condition_variable released_;
+  bool held_ = false;
   std::map<std::string, std::string> answers_;
 };
 
 class IntrospectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<Server>(ServerOptions{.worker_threads = 2});
+    // One worker: an introspection call that held it would stall every tool.
+    server_ = std::make_unique<Server>(ServerOptions{.worker_threads = 1});
     now_s_ = 1'900'000'000;
     engine::ServerAccess::EngineOf(*server_).SetWallClockForTesting([this] { return now_s_.load() * 1000; });
     server_->AddTool({.name = "whoami",
@@ -119,6 +137,8 @@ class IntrospectionTest : public ::testing::Test {
                       .handler = [](Context& ctx, const json::object&) {
                         return ToolResult::Text(std::string(ctx.principal()));
                       }});
+    server_->AddTool({.name = "pooled",
+                      .handler = [](Context&, const json::object&) { return ToolResult::Text("pooled ok"); }});
     server_->AddTool({.name = "size",
                       .execution = Execution::kInline,
                       .handler = [](Context&, const json::object& args) {
@@ -142,6 +162,7 @@ class IntrospectionTest : public ::testing::Test {
     return {{"active", true}, {"iss", kIssuer},           {"sub", sub},
             {"aud", resource_}, {"exp", now_s_.load() + 3600}, {"client_id", "c"}};
   }
+  observe::Metrics& metrics() { return engine::ServerAccess::EngineOf(*server_).metrics(); }
   std::map<std::string, std::string> With(const std::string& token, const std::string& session = "") {
     auto h = McpHeaders(session);
     h["Authorization"] = "Bearer " + token;
@@ -175,6 +196,8 @@ TEST_F(IntrospectionTest, AnActiveTokenIsAskedAboutOnce) {
   EXPECT_EQ(b.Request("POST", "/mcp", Call("whoami"), With("opaque-alice", sid)).status, 200);
   EXPECT_EQ(as_.calls(), 1);
   EXPECT_EQ(as_.bad_credentials(), 0);
+  EXPECT_EQ(metrics().introspection_waits.value(), 1u);
+  EXPECT_EQ(metrics().introspection_unavailable.value(), 0u);
 }
 
 TEST_F(IntrospectionTest, AnInactiveTokenIsRefusedAsInvalid) {
@@ -198,6 +221,28 @@ TEST_F(IntrospectionTest, AnAuthorizationServerThatDoesNotAnswerIs503) {
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_EQ(r.header("retry-after"), "5");
   EXPECT_EQ(r.header("www-authenticate"), "");  // nothing is wrong with the token as far as we know
+  EXPECT_EQ(metrics().introspection_unavailable.value(), 1u);
+}
+
+TEST_F(IntrospectionTest, AHungAuthorizationServerStallsNoToolCall) {
+  as_.Answer("opaque-gina", Active("gina"));
+  HttpClient a(port_);
+  auto init = a.Request("POST", "/mcp", testing::kInitializeBody, With("opaque-gina"));
+  ASSERT_EQ(init.status, 200);
+  const std::string sid = init.header("mcp-session-id");
+  // Another client's new token: its introspection call hangs.
+  as_.Hold();
+  HttpClient b(port_);
+  b.SendRaw(HttpClient::Build("POST", "/mcp", testing::kInitializeBody, With("opaque-hank")));
+  while (as_.calls() < 2) std::this_thread::yield();
+  // Meanwhile a tool on the (only) worker runs for the first client, while
+  // the call still hangs (a call on that worker would hold it until the
+  // fetch's 5 s deadline).
+  const std::string pooled = a.RequestUntil("POST", Call("pooled"), With("opaque-gina", sid), "pooled ok",
+                                            std::chrono::seconds(4));
+  EXPECT_NE(pooled.find("pooled ok"), std::string::npos) << pooled;
+  as_.Release();
+  EXPECT_EQ(b.Read().status, 401);  // hank's token was never made active
 }
 
 TEST_F(IntrospectionTest, ABodyWaitsUnreadForTheAnswer) {

@@ -91,6 +91,48 @@ TEST_F(RouterTest, RoutesByHostPathAndMethod) {
   EXPECT_EQ(a.body, "ok\n");
 }
 
+TEST_F(RouterTest, OffLoopbackMetricsAndHealthNeedTheMetricsToken) {
+  auto get = [](HttpShared& shared, std::string target, std::string authorization = "") {
+    Request r = Head(verb::get, std::move(target));
+    r.headers.authorization = std::move(authorization);
+    Answer a;
+    EXPECT_EQ(RouteRequest(r, shared, a), Route::kAnswered);
+    return a.status;
+  };
+  // Bound elsewhere than loopback, no token: neither is served.
+  HttpShared bare(engine::Port(server_), HttpOptions{}, HostPolicy("127.0.0.1", 8080, {}, {}));
+  bare.loopback_bind = false;
+  EXPECT_EQ(get(bare, "/metrics"), status::not_found);
+  EXPECT_EQ(get(bare, "/healthz"), status::not_found);
+  // With a token: served to it only.
+  HttpOptions with_token;
+  with_token.metrics_token = "m-token";
+  HttpShared guarded(engine::Port(server_), with_token, HostPolicy("127.0.0.1", 8080, {}, {}));
+  guarded.loopback_bind = false;
+  EXPECT_EQ(get(guarded, "/healthz"), status::unauthorized);
+  EXPECT_EQ(get(guarded, "/metrics", "Bearer wrong"), status::unauthorized);
+  EXPECT_EQ(get(guarded, "/healthz", "Bearer m-token"), status::ok);
+  EXPECT_EQ(get(guarded, "/metrics", "Bearer m-token"), status::ok);
+  // On loopback a liveness probe needs no token; the metrics still do.
+  guarded.loopback_bind = true;
+  EXPECT_EQ(get(guarded, "/healthz"), status::ok);
+  EXPECT_EQ(get(guarded, "/metrics"), status::unauthorized);
+}
+
+TEST_F(RouterTest, AnOperationsListenerServesNoMcp) {
+  HttpOptions options;
+  options.serve_mcp = false;
+  HttpShared ops(engine::Port(server_), options, HostPolicy("127.0.0.1", 8080, {}, {}));
+  Answer a;
+  ASSERT_EQ(RouteRequest(Head(verb::post), ops, a), Route::kAnswered);
+  EXPECT_EQ(a.status, status::not_found);
+  ASSERT_EQ(RouteRequest(Head(verb::get, "/healthz"), ops, a), Route::kAnswered);
+  EXPECT_EQ(a.status, status::ok);
+  ASSERT_EQ(RouteRequest(Head(verb::get, "/metrics"), ops, a), Route::kAnswered);
+  EXPECT_EQ(a.status, status::ok);
+  EXPECT_NE(a.body.find("mcpx_sessions_active"), std::string::npos);
+}
+
 TEST_F(RouterTest, PostNeedsBothMediaTypesAndJson) {
   RequestHeaders h = Head(verb::post).headers;
   EXPECT_FALSE(CheckPost(h).has_value());

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/url/parse.hpp>
 
 #include "auth/http_fetch.h"
@@ -47,6 +49,17 @@ std::optional<std::string> ReadFile(const std::string& path) {
   return text.str();
 }
 
+// Introspection calls block on the network (up to FetchOptions::timeout, 5 s),
+// so they run on threads of their own, not on the server's workers: a slow or
+// hung authorization server then holds these threads only, never the tool
+// handlers, and a burst of tool calls does not queue authentication behind
+// it. Process-wide and never destroyed: a gate may go on any thread, one of
+// these included, and nothing has to join them at exit.
+boost::asio::thread_pool& AuthCallPool() {
+  static auto* pool = new boost::asio::thread_pool(4);
+  return *pool;
+}
+
 engine::PrincipalPtr ToPrincipal(const auth::Principal& p) {
   auto principal = std::make_shared<engine::Principal>();
   // A token without a subject speaks for its client (client credentials).
@@ -67,8 +80,7 @@ BearerGate::BearerGate(const AuthOptions& options, std::string resource)
   validator_.leeway_s = options_.leeway.count();
 }
 
-std::unique_ptr<BearerGate> BearerGate::Make(const AuthOptions& options, std::string resource,
-                                             auth::Introspector::RunBlocking run_blocking, std::string* error) {
+std::unique_ptr<BearerGate> BearerGate::Make(const AuthOptions& options, std::string resource, std::string* error) {
   if (options.issuer.empty()) {
     *error = "auth: the authorization server's issuer is required";
     return nullptr;
@@ -141,7 +153,8 @@ std::unique_ptr<BearerGate> BearerGate::Make(const AuthOptions& options, std::st
     o.client_secret = options.client_secret;
     o.validator = gate->validator_;
     o.cache.ttl_s = std::max<std::int64_t>(0, options.introspection_cache_ttl.count());
-    gate->introspector_ = std::make_unique<auth::Introspector>(std::move(o), std::move(run_blocking));
+    gate->introspector_ = std::make_unique<auth::Introspector>(
+        std::move(o), [](std::function<void()> job) { boost::asio::post(AuthCallPool(), std::move(job)); });
   }
   return gate;
 }

@@ -63,11 +63,9 @@ using BearerVerdict = std::variant<engine::PrincipalPtr, BearerRefusal>;
 class BearerGate {
  public:
   // Reads the JWKS file or fetches jwks_uri (blocking: at start). `resource`
-  // is AuthOptions::resource with the listener's URL filled in.
-  // `run_blocking` runs introspection calls off the I/O threads (the
-  // server's workers). Null with `error` set when the options cannot work.
-  static std::unique_ptr<BearerGate> Make(const AuthOptions& options, std::string resource,
-                                          auth::Introspector::RunBlocking run_blocking, std::string* error);
+  // is AuthOptions::resource with the listener's URL filled in. Null with
+  // `error` set when the options cannot work.
+  static std::unique_ptr<BearerGate> Make(const AuthOptions& options, std::string resource, std::string* error);
   ~BearerGate();
 
   // `authorization`: the header's value ("" when absent). `now_s`: seconds
@@ -75,8 +73,9 @@ class BearerGate {
   std::variant<engine::PrincipalPtr, BearerRefusal, BearerPending> Check(std::string_view authorization,
                                                                          std::int64_t now_s, BearerMemo& memo) const;
   // For a pending token: calls `done` exactly once with the introspection
-  // outcome, at once on this thread or later on a worker (keep alive what it
-  // touches; it may run after this gate is gone).
+  // outcome, at once on this thread or later on one of the authorization
+  // calls' threads (keep alive what it touches; it may run after this gate
+  // is gone).
   void Introspect(std::string token, std::int64_t now_s,
                   std::function<void(auth::Introspector::Outcome)> done) const;
   // The verdict on an introspection outcome for `token`; on success the memo

@@ -330,7 +330,7 @@ void Connection::Route() {
 
 bool Connection::ToEndpoint() const {
   const std::string_view target = request_.target;
-  return target.substr(0, target.find('?')) == shared_->options.path;
+  return shared_->options.serve_mcp && target.substr(0, target.find('?')) == shared_->options.path;
 }
 
 bool Connection::Authenticated(bool before_body) {
@@ -354,12 +354,17 @@ void Connection::AwaitIntrospection(std::string token, std::int64_t now_s) {
   // Reading stops until the authorization server has answered (on a
   // worker); the request's read timeout still runs. Then the head's check
   // ends here, on this connection's thread.
+  shared_->port.metrics().introspection_waits.Add();
   const std::string kept = token;
   shared_->bearer->Introspect(
-      std::move(token), now_s,
-      [weak = weak_from_this(), executor = io_.executor(), gen = gen_, token = kept](auth::Introspector::Outcome outcome) {
-        net::post(executor, [weak, gen, token, outcome = std::move(outcome)] {
-          if (auto self = weak.lock()) self->OnIntrospected(gen, token, outcome);
+      std::move(token), now_s, [weak = weak_from_this(), gen = gen_, token = kept](auth::Introspector::Outcome outcome) {
+        // A connection that is gone is not answered (its I/O thread may be
+        // gone too: its executor is reached only through it).
+        auto self = weak.lock();
+        if (!self) return;
+        auto executor = self->io_.executor();
+        net::post(executor, [self = std::move(self), gen, token, outcome = std::move(outcome)] {
+          self->OnIntrospected(gen, token, outcome);
         });
       });
 }
@@ -378,6 +383,7 @@ bool Connection::Admit(BearerVerdict verdict, bool before_body) {
   }
   const BearerRefusal& refusal = std::get<BearerRefusal>(verdict);
   shared_->port.metrics().auth_refusals.Add();
+  if (refusal.status == 503) shared_->port.metrics().introspection_unavailable.Add();
   // A token was sent and is no good (no token: discovery; 503: the
   // authorization server did not answer, which says nothing of the token).
   if (!request_.headers.authorization.empty() && refusal.status != 503) {

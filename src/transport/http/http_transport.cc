@@ -56,9 +56,9 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
       observe::Log().warn(
           "listening on {}:{} without TLS: give it a certificate (HttpOptions::tls) or put a TLS-terminating "
           "proxy in front of it and say so (HttpOptions::behind_proxy){}",
-          options.host, port, options.metrics_token.empty() ? "; /metrics is not served (no metrics_token)" : "");
+          options.host, port, options.metrics_token.empty() ? "; /metrics and /healthz are not served (no metrics_token)" : "");
     }
-    if (options.auth) {
+    if (options.auth && options.serve_mcp) {
       std::string resource = options.auth->resource;
       if (resource.empty()) {
         const bool v6 = endpoint.address().is_v6();
@@ -66,10 +66,7 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
                    options.path;
       }
       std::string error;
-      // Introspection calls block: they run on the server's workers.
-      shared_->bearer = transport::http::BearerGate::Make(
-          *options.auth, std::move(resource), [port = port_](std::function<void()> job) mutable { port.Post(std::move(job)); },
-          &error);
+      shared_->bearer = transport::http::BearerGate::Make(*options.auth, std::move(resource), &error);
       if (!shared_->bearer) {
         acceptor_.close();
         throw std::invalid_argument(error);

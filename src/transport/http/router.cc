@@ -160,19 +160,19 @@ Route RouteRequest(const Request& request, HttpShared& shared, Answer& answer) {
     answer = ErrorAnswer(status::forbidden, ErrorCode::kServerOverloaded, "Forbidden: Origin not allowed");
     return Route::kAnswered;
   }
-  if (target == "/healthz" && request.method == beast_http::verb::get) {
-    answer = {.content_type = "text/plain", .body = "ok\n"};
-    return Route::kAnswered;
-  }
-  if (target == "/metrics" && shared.options.serve_metrics && request.method == beast_http::verb::get &&
+  const bool healthz = target == "/healthz";
+  if ((healthz || target == "/metrics") && shared.options.serve_metrics && request.method == beast_http::verb::get &&
       (shared.loopback_bind || !shared.options.metrics_token.empty())) {
-    if (!shared.options.metrics_token.empty() &&
+    // On a loopback bind a liveness probe needs no token; the rest does.
+    const bool open = healthz && shared.loopback_bind;
+    if (!open && !shared.options.metrics_token.empty() &&
         !BearerMatches(request.headers.authorization, shared.options.metrics_token)) {
       answer = ErrorAnswer(status::unauthorized, ErrorCode::kServerOverloaded, "Unauthorized: the metrics token is required");
       answer.headers = "WWW-Authenticate: Bearer realm=\"mcpx-metrics\"\r\n";
       return Route::kAnswered;
     }
-    answer = {.content_type = "text/plain; version=0.0.4", .body = shared.port.MetricsText()};
+    answer = healthz ? Answer{.content_type = "text/plain", .body = "ok\n"}
+                     : Answer{.content_type = "text/plain; version=0.0.4", .body = shared.port.MetricsText()};
     return Route::kAnswered;
   }
   if (target == "/admin/security-events" && !shared.options.admin_token.empty() &&
@@ -184,7 +184,7 @@ Route RouteRequest(const Request& request, HttpShared& shared, Answer& answer) {
     answer = {.content_type = "application/json", .body = shared.bearer->metadata()};
     return Route::kAnswered;
   }
-  if (target != shared.options.path) {
+  if (!shared.options.serve_mcp || target != shared.options.path) {
     answer = ErrorAnswer(status::not_found, ErrorCode::kInvalidRequest, "Not found");
     return Route::kAnswered;
   }
