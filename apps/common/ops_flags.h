@@ -36,6 +36,7 @@ inline std::function<std::optional<HttpOptions>()> AddOpsFlags(CLI::App& app, Ht
     ops.tls = http.tls;
     ops.behind_proxy = http.behind_proxy;
     ops.header_timeout = http.header_timeout;
+    ops.allowed_hosts = http.allowed_hosts;
     http.serve_metrics = false;
     http.admin_token.clear();
     return ops;

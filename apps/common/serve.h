@@ -23,9 +23,9 @@ namespace mcpx::apps {
 // `ops`: a second, operations listener (HttpOptions::serve_mcp = false).
 // SIGINT/SIGTERM shut down gracefully: the listeners close, then
 // Server::Shutdown(drain) lets running requests finish (and answers the rest).
-// With TLS, SIGHUP reads the certificate and key files again
+// SIGHUP reads TLS certificate and key files again
 // (HttpTransport::ReloadCertificates; a failure is logged and the old
-// certificate stays).
+// certificate stays); without TLS it is logged and ignored.
 inline int ServeHttp(Server& server, const HttpOptions& http, std::chrono::milliseconds drain,
                      const std::function<void(std::uint16_t port)>& on_listening = {},
                      const std::optional<HttpOptions>& ops = std::nullopt) {
@@ -33,28 +33,33 @@ inline int ServeHttp(Server& server, const HttpOptions& http, std::chrono::milli
   std::unique_ptr<HttpTransport> ops_transport;
   if (ops) ops_transport = std::make_unique<HttpTransport>(server, *ops);
   // The signal thread outlives this frame: it reaches the transports through
-  // pointers cleared before they go.
+  // a list filled once they listen and emptied before they go (on every way
+  // out of this function).
   struct ReloadTarget {
     std::mutex mu;
     std::vector<HttpTransport*> transports;
   };
   auto target = std::make_shared<ReloadTarget>();
-  if (http.tls) target->transports.push_back(&transport);
-  if (ops && ops->tls) target->transports.push_back(ops_transport.get());
-  std::function<void()> on_reload;
-  if (!target->transports.empty()) {
-    on_reload = [target] {
-      std::lock_guard<std::mutex> lock(target->mu);
-      for (HttpTransport* t : target->transports) t->ReloadCertificates();
-    };
-  }
+  struct Clear {
+    ReloadTarget& t;
+    ~Clear() {
+      std::lock_guard<std::mutex> lock(t.mu);
+      t.transports.clear();
+    }
+  } clear_on_return{*target};
+  // SIGHUP reloads the TLS certificates; without TLS it only says so (it
+  // must not end a server someone meant to reload).
   HandleSignals(
       [&server, &transport, &ops_transport, drain] {
         transport.Close();
         if (ops_transport) ops_transport->Close();
         server.Shutdown(drain);
       },
-      std::move(on_reload));
+      [target] {
+        std::lock_guard<std::mutex> lock(target->mu);
+        if (target->transports.empty()) std::cerr << "SIGHUP: no TLS certificate to reload\n";
+        for (HttpTransport* t : target->transports) t->ReloadCertificates();
+      });
   server.Start();
   std::uint16_t port = 0;
   std::uint16_t ops_port = 0;
@@ -67,6 +72,11 @@ inline int ServeHttp(Server& server, const HttpOptions& http, std::chrono::milli
     server.Wait();
     return 1;
   }
+  {
+    std::lock_guard<std::mutex> lock(target->mu);
+    if (http.tls) target->transports.push_back(&transport);
+    if (ops && ops->tls) target->transports.push_back(ops_transport.get());
+  }
   auto url = [](const HttpOptions& o, std::uint16_t p) {
     return std::string(o.tls ? "https://" : "http://") + o.host + ":" + std::to_string(p);
   };
@@ -76,8 +86,6 @@ inline int ServeHttp(Server& server, const HttpOptions& http, std::chrono::milli
   if (on_listening) on_listening(port);
   std::cerr << std::flush;
   server.Wait();
-  std::lock_guard<std::mutex> lock(target->mu);
-  target->transports.clear();
   return 0;
 }
 

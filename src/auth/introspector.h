@@ -8,8 +8,8 @@
 //   });
 //
 // Lookup answers a cached outcome at once, on the caller's thread. Otherwise
-// it runs one POST to the authorization server through `run_blocking` (the
-// server's worker pool), shared by every concurrent Lookup of the same token
+// it runs one POST to the authorization server through `run_blocking` (threads
+// that may block; the HTTP transport's auth-call pool), shared by every concurrent Lookup of the same token
 // (single flight; keyed by the token's SHA-256), and calls each `done` there.
 // At most `max_in_flight` distinct tokens are being introspected at a time;
 // a Lookup past that is answered kUnavailable at once.
@@ -62,7 +62,7 @@ std::string BasicAuthorization(std::string_view client_id, std::string_view clie
 class Introspector {
  public:
   using Outcome = Result<Principal, TokenError>;
-  // Runs a blocking job off the I/O threads (the server's worker pool). May
+  // Runs a blocking job off the I/O threads (the auth-call pool). May
   // run it inline (tests), later, or drop it (destroying it unrun).
   using RunBlocking = std::function<void(std::function<void()>)>;
   // The HTTP POST; HttpPost unless injected (tests need no network).

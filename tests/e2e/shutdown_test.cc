@@ -150,5 +150,18 @@ TEST(Shutdown, SigtermDrainsAnswersEveryRequestAndExitsZero) {
   EXPECT_LT(took, 10s);    // and not the 5 s requests' whole time
 }
 
+TEST(Shutdown, SighupWithoutTlsLeavesTheServerRunning) {
+  Daemon d = Spawn({});
+  ASSERT_GT(d.port, 0);
+  ASSERT_EQ(kill(d.pid, SIGHUP), 0);  // nothing to reload: said, and ignored
+  HttpClient c(d.port);
+  testing::InitializeSession(c);  // still serving after the signal was taken
+  ASSERT_EQ(kill(d.pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(d.pid, &status, 0), d.pid);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 }  // namespace
 }  // namespace mcpx

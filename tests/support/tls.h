@@ -86,6 +86,12 @@ class HttpsClient {
     X509_NAME_get_text_by_NID(X509_get_subject_name(peer.get()), NID_commonName, cn, sizeof cn);
     return cn;
   }
+  // Ends the TCP connection with no TLS close_notify first.
+  void CloseWithoutNotify() {
+    boost::system::error_code ignored;
+    stream_.next_layer().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    stream_.next_layer().close(ignored);
+  }
   // The protocol ALPN settled on ("" for none).
   std::string Alpn() {
     const unsigned char* data = nullptr;

@@ -285,5 +285,19 @@ TEST_F(IntrospectionTest, ARevokedTokenIsRefusedOnceTheCacheTtlHasPassed) {
   EXPECT_EQ(as_.calls(), 2);
 }
 
+TEST_F(IntrospectionTest, PlainHttpToAnotherHostIsRefusedAtStart) {
+  HttpOptions options{.port = 0};
+  options.auth = AuthOptions{.issuer = kIssuer,
+                             .introspection_uri = "http://as.example/introspect",
+                             .client_id = kClientId,
+                             .client_secret = kClientSecret};
+  HttpTransport http(*server_, options);
+  EXPECT_THROW(http.Listen(), std::invalid_argument);
+  options.auth->introspection_uri = as_.url();
+  options.auth->client_secret.clear();  // and credentials are required
+  HttpTransport without_secret(*server_, options);
+  EXPECT_THROW(without_secret.Listen(), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace mcpx

@@ -64,11 +64,13 @@ class TlsTest : public ::testing::Test {
     WriteSelfSignedCertificate(cn, cert_, key_);
     fs::copy_file(cert_, trust, fs::copy_options::overwrite_existing);
   }
-  double HandshakeFailures() {
+  double HandshakeFailures() { return Metric("mcpx_tls_handshake_failures_total"); }
+  // One unlabelled or labelled sample of /metrics, read over TLS.
+  double Metric(const std::string& sample) {
     HttpsClient c(port_, {trust_a_});
     auto r = c.Request("GET", "/metrics", "", {});
     EXPECT_EQ(r.status, 200);
-    const std::string name = "mcpx_tls_handshake_failures_total ";
+    const std::string name = sample + " ";
     const auto at = r.body.find("\n" + name);
     if (at == std::string::npos) {
       ADD_FAILURE() << "no " << name << "in /metrics";
@@ -123,6 +125,23 @@ TEST_F(TlsTest, PlaintextClientIsCutOffAndCounted) {
   // The listener still serves TLS clients.
   HttpsClient c(port_, {trust_a_});
   EXPECT_EQ(c.Request("GET", "/healthz", "", {}).status, 200);
+}
+
+TEST_F(TlsTest, AClientClosingWithoutCloseNotifyIsNoOffense) {
+  Listen();
+  const std::string malformed = R"(mcpx_security_events_total{kind="malformed_request"})";
+  const double errors = Metric("mcpx_http_errors_total");
+  const double events = Metric(malformed);
+  {
+    HttpsClient c(port_, {trust_a_});
+    EXPECT_EQ(c.Request("GET", "/healthz", "", {}).status, 200);
+    c.CloseWithoutNotify();  // as most HTTP client pools do
+  }
+  // The server has seen the close by the time it answers another client.
+  HttpsClient other(port_, {trust_a_});
+  EXPECT_EQ(other.Request("GET", "/healthz", "", {}).status, 200);
+  EXPECT_EQ(Metric("mcpx_http_errors_total"), errors);
+  EXPECT_EQ(Metric(malformed), events);
 }
 
 TEST_F(TlsTest, ClientThatNeverHandshakesIsCutOffAtTheDeadline) {

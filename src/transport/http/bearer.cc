@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/url/parse.hpp>
@@ -53,10 +54,12 @@ std::optional<std::string> ReadFile(const std::string& path) {
 // so they run on threads of their own, not on the server's workers: a slow or
 // hung authorization server then holds these threads only, never the tool
 // handlers, and a burst of tool calls does not queue authentication behind
-// it. Process-wide and never destroyed: a gate may go on any thread, one of
-// these included, and nothing has to join them at exit.
+// it. 16 threads: the 64 calls the Introspector allows in flight all end
+// within 4 x 5 s, inside a request's 30 s read timeout, even when every one
+// runs to the deadline. Process-wide and never destroyed: a gate may go on
+// any thread, one of these included, and nothing has to join them at exit.
 boost::asio::thread_pool& AuthCallPool() {
-  static auto* pool = new boost::asio::thread_pool(4);
+  static auto* pool = new boost::asio::thread_pool(16);
   return *pool;
 }
 
@@ -98,6 +101,19 @@ std::unique_ptr<BearerGate> BearerGate::Make(const AuthOptions& options, std::st
     if (!endpoint || (endpoint->scheme() != "https" && endpoint->scheme() != "http")) {
       *error = "auth: the introspection_uri must be an absolute http(s) URL: " + options.introspection_uri;
       return nullptr;
+    }
+    // The client secret and the tokens travel in it: plain http only on
+    // this machine (the HTTP client refuses it elsewhere anyway, which would
+    // make every request a 503).
+    if (endpoint->scheme() == "http") {
+      boost::system::error_code ec;
+      std::string host(endpoint->host_address());
+      const auto address = boost::asio::ip::make_address(host, ec);
+      if (ec ? host != "localhost" : !address.is_loopback()) {
+        *error = "auth: the introspection_uri must be https (plain http only to loopback): " +
+                 options.introspection_uri;
+        return nullptr;
+      }
     }
     if (options.client_id.empty() || options.client_secret.empty()) {
       *error = "auth: introspection needs this server's client_id and client_secret at the authorization server";
@@ -211,7 +227,7 @@ std::variant<engine::PrincipalPtr, BearerRefusal, BearerPending> BearerGate::Che
   // server's to judge.
   const bool jwt_shaped = std::count(token.begin(), token.end(), '.') == 2;
   if (introspector_ && !(local_keys_ && jwt_shaped)) {
-    if (auto hit = introspector_->Cached(token, now_s)) return widen(Conclude(*hit, token, now_s, memo));
+    if (auto hit = introspector_->Cached(token, now_s)) return widen(Conclude(*hit));
     return BearerPending{std::string(token)};
   }
   auto keys = keys_.Current();
@@ -222,7 +238,7 @@ std::variant<engine::PrincipalPtr, BearerRefusal, BearerPending> BearerGate::Che
     }
     return Unauthorized(auth::Describe(who.error()));
   }
-  return widen(Admit(*who, token, who->expires_at + validator_.leeway_s, memo));
+  return widen(Admit(*who, token, who->expires_at + validator_.leeway_s, &memo));
 }
 
 void BearerGate::Introspect(std::string token, std::int64_t now_s,
@@ -230,24 +246,29 @@ void BearerGate::Introspect(std::string token, std::int64_t now_s,
   introspector_->Lookup(std::move(token), now_s, std::move(done));
 }
 
-BearerVerdict BearerGate::Conclude(const auth::Introspector::Outcome& outcome, std::string_view token,
-                                   std::int64_t now_s, BearerMemo& memo) const {
+BearerVerdict BearerGate::Conclude(const auth::Introspector::Outcome& outcome) const {
   if (!outcome) {
     if (outcome.error() == auth::TokenError::kUnavailable) {
-      // Says nothing about the token: the authorization server did not answer.
+      // Says nothing about the token: the authorization server did not answer
+      // (down, a wrong client secret, or too many calls in flight). Said in
+      // the log at most every 10 s.
+      const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch()).count();
+      std::int64_t last = last_unavailable_log_s_.load(std::memory_order_relaxed);
+      if (now_s - last >= 10 && last_unavailable_log_s_.compare_exchange_strong(last, now_s)) {
+        observe::Log().warn("auth: token introspection at {} failed (no answer, not 200, or {} calls in flight); "
+                            "requests with uncached tokens get 503",
+                            options_.introspection_uri, auth::Introspector::Options{}.max_in_flight);
+      }
       return BearerRefusal{503, "", "Service Unavailable: the access token cannot be checked now; retry later"};
     }
     return Unauthorized(auth::Describe(outcome.error()));
   }
-  // A connection trusts its memo no longer than the cache keeps the answer,
-  // so that a revoked token is refused within the cache's ttl here too.
-  std::int64_t until = now_s + options_.introspection_cache_ttl.count();
-  if (outcome->expires_at != 0) until = std::min(until, outcome->expires_at);
-  return Admit(*outcome, token, until, memo);
+  return Admit(*outcome, {}, 0, nullptr);
 }
 
 BearerVerdict BearerGate::Admit(const auth::Principal& who, std::string_view token, std::int64_t memo_until_s,
-                                BearerMemo& memo) const {
+                                BearerMemo* memo) const {
   for (const std::string& needed : options_.required_scopes) {
     if (std::find(who.scopes.begin(), who.scopes.end(), needed) == who.scopes.end()) {
       json::array scopes;
@@ -255,10 +276,13 @@ BearerVerdict BearerGate::Admit(const auth::Principal& who, std::string_view tok
       return BearerRefusal{403, InsufficientScope(scopes), "Forbidden: insufficient scope"};
     }
   }
-  memo.token.assign(token);
-  memo.principal = ToPrincipal(who);
-  memo.expires_at_s = memo_until_s;
-  return memo.principal;
+  engine::PrincipalPtr principal = ToPrincipal(who);
+  if (memo != nullptr) {
+    memo->token.assign(token);
+    memo->principal = principal;
+    memo->expires_at_s = memo_until_s;
+  }
+  return principal;
 }
 
 bool BearerGate::refresh_requested() const { return refresh_requested_.load(std::memory_order_relaxed); }

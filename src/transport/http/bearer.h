@@ -78,10 +78,10 @@ class BearerGate {
   // is gone).
   void Introspect(std::string token, std::int64_t now_s,
                   std::function<void(auth::Introspector::Outcome)> done) const;
-  // The verdict on an introspection outcome for `token`; on success the memo
-  // holds it until the cache would have dropped it.
-  BearerVerdict Conclude(const auth::Introspector::Outcome& outcome, std::string_view token, std::int64_t now_s,
-                         BearerMemo& memo) const;
+  // The verdict on an introspection outcome. Not remembered in a
+  // connection's memo: each request asks the cache again, so a token revoked
+  // at the authorization server is refused as soon as its entry expires.
+  BearerVerdict Conclude(const auth::Introspector::Outcome& outcome) const;
 
   // The WWW-Authenticate value of a 403 for an item needing `scopes`.
   std::string InsufficientScope(const json::array& scopes) const;
@@ -101,9 +101,9 @@ class BearerGate {
   BearerGate(const AuthOptions& options, std::string resource);
   BearerRefusal Unauthorized(std::string_view error_description) const;
   // A valid token's principal, unless a scope every request needs is
-  // missing; remembered in `memo` until `memo_until_s`.
+  // missing; with `memo`, remembered there until `memo_until_s`.
   BearerVerdict Admit(const auth::Principal& who, std::string_view token, std::int64_t memo_until_s,
-                      BearerMemo& memo) const;
+                      BearerMemo* memo) const;
   void Fetch(std::int64_t now_s);
 
   const AuthOptions options_;
@@ -116,6 +116,7 @@ class BearerGate {
   const bool local_keys_;  // jwks_file or jwks_uri: JWTs are checked here
   std::unique_ptr<auth::Introspector> introspector_;  // introspection_uri set
   mutable std::atomic<bool> refresh_requested_{false};
+  mutable std::atomic<std::int64_t> last_unavailable_log_s_{-10};  // steady clock, s
 };
 
 }  // namespace mcpx::transport::http

@@ -261,8 +261,11 @@ void Connection::ReadMore() {
 void Connection::OnRead(boost::system::error_code ec) {
   ClearDeadline();
   if (closed_) return;
+  // A TLS client that closes TCP without close_notify (most HTTP client
+  // pools do) ends its stream truncated: a close like any other.
   if (ec == beast_http::error::end_of_stream || ec == net::error::eof ||
-      ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+      ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+      ec == net::ssl::error::stream_truncated) {
     Close();
     return;
   }
@@ -355,24 +358,23 @@ void Connection::AwaitIntrospection(std::string token, std::int64_t now_s) {
   // worker); the request's read timeout still runs. Then the head's check
   // ends here, on this connection's thread.
   shared_->port.metrics().introspection_waits.Add();
-  const std::string kept = token;
   shared_->bearer->Introspect(
-      std::move(token), now_s, [weak = weak_from_this(), gen = gen_, token = kept](auth::Introspector::Outcome outcome) {
+      std::move(token), now_s, [weak = weak_from_this(), gen = gen_](auth::Introspector::Outcome outcome) {
         // A connection that is gone is not answered (its I/O thread may be
         // gone too: its executor is reached only through it).
         auto self = weak.lock();
         if (!self) return;
         auto executor = self->io_.executor();
-        net::post(executor, [self = std::move(self), gen, token, outcome = std::move(outcome)] {
-          self->OnIntrospected(gen, token, outcome);
+        net::post(executor, [self = std::move(self), gen, outcome = std::move(outcome)] {
+          self->OnIntrospected(gen, outcome);
         });
       });
 }
 
-void Connection::OnIntrospected(std::uint64_t gen, const std::string& token, const auth::Introspector::Outcome& outcome) {
+void Connection::OnIntrospected(std::uint64_t gen, const auth::Introspector::Outcome& outcome) {
   if (gen != gen_ || closed_) return;
   const BearerGate* gate = shared_->bearer.get();
-  if (!Admit(gate->Conclude(outcome, token, shared_->port.WallMs() / 1000, bearer_memo_), /*before_body=*/true)) return;
+  if (!Admit(gate->Conclude(outcome), /*before_body=*/true)) return;
   ReadRest();  // the head passed: on with the body
 }
 

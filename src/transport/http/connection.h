@@ -85,7 +85,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // OnIntrospected then answers or goes on reading (ReadRest).
   bool Authenticated(bool before_body = false);
   void AwaitIntrospection(std::string token, std::int64_t now_s);
-  void OnIntrospected(std::uint64_t gen, const std::string& token, const auth::Introspector::Outcome& outcome);
+  void OnIntrospected(std::uint64_t gen, const auth::Introspector::Outcome& outcome);
   // Carries out the gate's verdict, as Authenticated says.
   bool Admit(BearerVerdict verdict, bool before_body);
   // Whether the request's path is the MCP endpoint's.

@@ -90,7 +90,7 @@ class HttpTransport::Impl : public std::enable_shared_from_this<HttpTransport::I
       ::close(fd);
       return;
     }
-    Serve(std::move(socket));
+    Serve(std::move(socket), /*adopted=*/true);
   }
 
   bool ReloadCertificates(std::string* error) {

@@ -46,6 +46,10 @@ std::shared_ptr<ssl::context> MakeTlsContext(const TlsOptions& options, std::str
                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
                        ec);
   if (ec) return fail("cannot set up TLS: " + Reason(ec));
+  // An encrypted key is refused, never prompted for on a terminal (a reload
+  // runs on the signal thread).
+  context->set_password_callback([](std::size_t, ssl::context::password_purpose) { return std::string(); }, ec);
+  if (ec) return fail("cannot set up TLS: " + Reason(ec));
   context->use_certificate_chain_file(options.certificate_chain_file, ec);
   if (ec) return fail("cannot use the certificate chain " + options.certificate_chain_file + ": " + Reason(ec));
   context->use_private_key_file(options.private_key_file, ssl::context::pem, ec);
