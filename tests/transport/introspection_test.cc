@@ -168,6 +168,12 @@ class IntrospectionTest : public ::testing::Test {
     h["Authorization"] = "Bearer " + token;
     return h;
   }
+  // Initializes a session with `token`; its id.
+  std::string Open(HttpClient& c, const std::string& token) {
+    auto init = c.Request("POST", "/mcp", testing::kInitializeBody, With(token));
+    EXPECT_EQ(init.status, 200) << init.body;
+    return init.header("mcp-session-id");
+  }
   std::string Call(std::string_view tool, const std::string& arguments = "{}") {
     return R"({"jsonrpc":"2.0","id":)" + std::to_string(++id_) + R"(,"method":"tools/call","params":{"name":")" +
            std::string(tool) + R"(","arguments":)" + arguments + "}}";
@@ -185,9 +191,7 @@ class IntrospectionTest : public ::testing::Test {
 TEST_F(IntrospectionTest, AnActiveTokenIsAskedAboutOnce) {
   as_.Answer("opaque-alice", Active("alice"));
   HttpClient a(port_);
-  auto init = a.Request("POST", "/mcp", testing::kInitializeBody, With("opaque-alice"));
-  ASSERT_EQ(init.status, 200) << init.body;
-  const std::string sid = init.header("mcp-session-id");
+  const std::string sid = Open(a, "opaque-alice");
   auto who = a.Request("POST", "/mcp", Call("whoami"), With("opaque-alice", sid));
   ASSERT_EQ(who.status, 200) << who.body;
   EXPECT_NE(who.body.find(std::string(kIssuer) + " alice"), std::string::npos) << who.body;
@@ -227,9 +231,7 @@ TEST_F(IntrospectionTest, AnAuthorizationServerThatDoesNotAnswerIs503) {
 TEST_F(IntrospectionTest, AHungAuthorizationServerStallsNoToolCall) {
   as_.Answer("opaque-gina", Active("gina"));
   HttpClient a(port_);
-  auto init = a.Request("POST", "/mcp", testing::kInitializeBody, With("opaque-gina"));
-  ASSERT_EQ(init.status, 200);
-  const std::string sid = init.header("mcp-session-id");
+  const std::string sid = Open(a, "opaque-gina");
   // Another client's new token: its introspection call hangs.
   as_.Hold();
   HttpClient b(port_);
@@ -248,11 +250,7 @@ TEST_F(IntrospectionTest, AHungAuthorizationServerStallsNoToolCall) {
 TEST_F(IntrospectionTest, ABodyWaitsUnreadForTheAnswer) {
   as_.Answer("opaque-dave", Active("dave"));
   HttpClient c(port_);
-  const std::string sid = [&] {
-    auto init = c.Request("POST", "/mcp", testing::kInitializeBody, With("opaque-dave"));
-    EXPECT_EQ(init.status, 200) << init.body;
-    return init.header("mcp-session-id");
-  }();
+  const std::string sid = Open(c, "opaque-dave");
   // A new token on the same connection (not in its memo, not cached), with a
   // body larger than one read: the rest is read once the answer is in.
   as_.Answer("opaque-dave-2", Active("dave"));
@@ -273,11 +271,9 @@ TEST_F(IntrospectionTest, WithoutKeysAJwtShapedTokenIsIntrospectedToo) {
 TEST_F(IntrospectionTest, ARevokedTokenIsRefusedOnceTheCacheTtlHasPassed) {
   as_.Answer("opaque-frank", Active("frank"));
   HttpClient c(port_);
-  auto init = c.Request("POST", "/mcp", testing::kInitializeBody, With("opaque-frank"));
-  ASSERT_EQ(init.status, 200);
-  const std::string sid = init.header("mcp-session-id");
+  const std::string sid = Open(c, "opaque-frank");
   as_.Answer("opaque-frank", json::object{{"active", false}});  // revoked at the authorization server
-  now_s_ += 30;  // within the ttl (60 s): the connection's memo and the cache still say active
+  now_s_ += 30;  // within the ttl (60 s): the cache still says active
   EXPECT_EQ(c.Request("POST", "/mcp", Call("whoami"), With("opaque-frank", sid)).status, 200);
   EXPECT_EQ(as_.calls(), 1);
   now_s_ += 31;  // past it: asked again
