@@ -1,9 +1,11 @@
 # Every dependency comes from a Debian 12 package (see scripts/bootstrap.sh).
 find_package(Threads REQUIRED)
-find_package(Boost 1.81.0 EXACT REQUIRED COMPONENTS json CONFIG)
+find_package(Boost 1.81.0 REQUIRED COMPONENTS json CONFIG)
 find_package(absl REQUIRED)
 find_package(spdlog REQUIRED)
-find_package(CLI11 REQUIRED)
+if(MCPX_BUILD_APPS)
+  find_package(CLI11 REQUIRED)
+endif()
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(libcuckoo REQUIRED)
 if(MCPX_BUILD_TESTS)
