@@ -89,7 +89,7 @@ void RegisterCatalog(mcpx::Server& server) {
   server.AddTool({
       .name = "sleep",
       .input_schema = json::parse(R"({"type":"object","properties":{"ms":{"type":"integer"}}})").as_object(),
-      .async_handler = [](Context ctx, const json::object& args, mcpx::Reply<ToolResult> reply) {
+      .handler = [](Context ctx, const json::object& args, mcpx::Reply<ToolResult> reply) {
         const auto ms = static_cast<int>(std::clamp(NumberArg(args, "ms"), 0.0, 20.0));
         ctx.After(std::chrono::milliseconds(ms), [ctx, reply] {
           if (ctx.cancelled()) return reply.Fail(mcpx::ErrorCode::kRequestCancelled, "cancelled");
@@ -117,7 +117,7 @@ void RegisterCatalog(mcpx::Server& server) {
   });
   server.AddTool({
       .name = "ask",
-      .async_handler = [](Context ctx, const json::object&, mcpx::Reply<ToolResult> reply) {
+      .handler = [](Context ctx, const json::object&, mcpx::Reply<ToolResult> reply) {
         ctx.RequestClient(
             "roots/list", json::object{},
             [reply](mcpx::ClientResponse r) {

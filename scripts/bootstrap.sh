@@ -13,7 +13,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libabsl-dev libspdlog-dev libcli11-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libtbb-dev libcuckoo-dev liburcu-dev
+  libtbb-dev libcuckoo-dev liburcu-dev libvalijson-dev json-schema-test-suite
   nginx-light wrk curl openssl
 )
 # npm only installs the test tools (which bring their own Node 22); any npm will do.

@@ -19,11 +19,12 @@ std::int64_t IntArg(const mcpx::json::object& args, std::string_view key) {
   return v && v->is_number() ? v->to_number<std::int64_t>() : 0;
 }
 
-void Register(mcpx::Server& server) {
+// `echo_schema`: echo's input schema (A/B runs of argument validation).
+void Register(mcpx::Server& server, const std::string& echo_schema) {
   using mcpx::json::parse;
   server.AddTool({.name = "echo",
                   .description = "Returns the text.",
-                  .input_schema = parse(R"({"type":"object","properties":{"text":{"type":"string"}},"required":["text"]})").as_object(),
+                  .input_schema = parse(echo_schema).as_object(),
                   .execution = mcpx::Execution::kInline,
                   .handler = [](mcpx::Context&, const mcpx::json::object& args) {
                     return mcpx::ToolResult::Text(args.at("text").as_string());
@@ -31,7 +32,7 @@ void Register(mcpx::Server& server) {
   server.AddTool({.name = "sleep_ms",
                   .description = "Waits ms milliseconds (at most 60000) on a timer.",
                   .input_schema = parse(R"({"type":"object","properties":{"ms":{"type":"integer"}},"required":["ms"]})").as_object(),
-                  .async_handler = [](mcpx::Context ctx, const mcpx::json::object& args,
+                  .handler = [](mcpx::Context ctx, const mcpx::json::object& args,
                                       mcpx::Reply<mcpx::ToolResult> reply) {
                     const auto ms = std::clamp<std::int64_t>(IntArg(args, "ms"), 0, 60000);
                     ctx.After(std::chrono::milliseconds(ms), [reply] { reply(mcpx::ToolResult::Text("slept")); });
@@ -85,6 +86,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"nice", "idle", "normal"}))
       ->capture_default_str();
   app.add_option("--max-sessions", options.max_sessions)->capture_default_str();
+  std::string echo_schema = R"({"type":"object","properties":{"text":{"type":"string"}},"required":["text"]})";
+  app.add_option("--echo-schema", echo_schema, "The echo tool's inputSchema (JSON)")->capture_default_str();
   app.add_option("--session-timeout-s", idle_seconds, "Idle session expiry")->capture_default_str();
   const auto guard_flags_parsed = mcpx::apps::AddGuardFlags(app, options, http);
   const auto tls_flags_parsed = mcpx::apps::AddTlsFlags(app, http);
@@ -103,6 +106,6 @@ int main(int argc, char** argv) {
   options.init_timeout = std::min<std::chrono::milliseconds>(options.init_timeout, options.session_idle_timeout);
 
   mcpx::Server server(options);
-  Register(server);
+  Register(server, echo_schema);
   return mcpx::apps::ServeHttp(server, http, std::chrono::seconds(5), {}, ops);
 }

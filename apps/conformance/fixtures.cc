@@ -87,7 +87,7 @@ void RegisterTools(Server& server) {
   Tool logging;
   logging.name = "test_tool_with_logging";
   logging.description = "Tests tool that emits log messages during execution";
-  logging.async_handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
+  logging.handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
     auto steps = std::make_shared<std::vector<std::function<void(Context&)>>>();
     for (const char* text : {"Tool execution started", "Tool processing data", "Tool execution completed"}) {
       steps->push_back([text](Context& c) { c.Log(LogLevel::kInfo, text, "test_tool_with_logging"); });
@@ -99,7 +99,7 @@ void RegisterTools(Server& server) {
   Tool progress;
   progress.name = "test_tool_with_progress";
   progress.description = "Tests tool that reports progress notifications";
-  progress.async_handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
+  progress.handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
     auto steps = std::make_shared<std::vector<std::function<void(Context&)>>>();
     for (int p : {0, 50, 100}) {
       steps->push_back([p](Context& c) { c.Progress(p, 100, "Completed step " + std::to_string(p)); });
@@ -188,7 +188,7 @@ void RegisterTools(Server& server) {
   Tool reconnection;
   reconnection.name = "test_reconnection";
   reconnection.description = "Closes the SSE stream mid-call to test client reconnection";
-  reconnection.async_handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
+  reconnection.handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
     ctx.CloseStream();
     ctx.After(100ms, [reply] { reply(ToolResult::Text("Reconnection test completed")); });
   };

@@ -103,7 +103,7 @@ void Register(Server& server, bool scopes) {
       .description = "Waits ms milliseconds (at most 60000) without holding a thread.",
       .input_schema = json::parse(R"({"type":"object","properties":{"ms":{"type":"integer",
           "minimum":0,"maximum":60000}},"required":["ms"]})").as_object(),
-      .async_handler = [](Context ctx, const json::object& args, Reply<ToolResult> reply) {
+      .handler = [](Context ctx, const json::object& args, Reply<ToolResult> reply) {
         // Checked as a double: casting 1e19 to an integer would be undefined.
         const double requested = NumberArg(args, "ms");
         if (!(requested >= 0 && requested <= 60000)) return reply(ToolResult::ErrorText("ms must be 0 to 60000"));
@@ -119,7 +119,7 @@ void Register(Server& server, bool scopes) {
       .description = "Counts down from n (at most 100), one step every 100 ms, reporting progress.",
       .input_schema = json::parse(R"({"type":"object","properties":{"n":{"type":"integer",
           "minimum":0,"maximum":100}},"required":["n"]})").as_object(),
-      .async_handler = [](Context ctx, const json::object& args, Reply<ToolResult> reply) {
+      .handler = [](Context ctx, const json::object& args, Reply<ToolResult> reply) {
         const double requested = NumberArg(args, "n");
         if (!(requested >= 0 && requested <= 100)) return reply(ToolResult::ErrorText("n must be 0 to 100"));
         const int n = static_cast<int>(requested);

@@ -1,11 +1,16 @@
-// JSON-RPC errors that handlers return to the client.
+// Errors that handlers report to the client.
 //
-// A handler signals a protocol-level failure by throwing mcpx::Error (or, for
-// asynchronous handlers, by completing with one). Any other exception escaping a
-// handler becomes -32603 Internal error for that request only.
+// A tool that cannot do what it was asked throws mcpx::ToolError: the call
+// ends with a tool result marked isError whose text is the message, which the
+// model reads and can act on (wrong input, an API that failed, a business
+// rule). mcpx::Error is for protocol-level failures, sent as a JSON-RPC
+// error (or, for asynchronous handlers, Reply::Fail). Any other exception
+// escaping a handler becomes -32603 "Internal error" for that request only;
+// its what() is logged, and sent only with ServerOptions::expose_exception_messages.
 //
 // Example:
-//   throw mcpx::Error(mcpx::ErrorCode::kInvalidParams, "unknown city");
+//   if (!known(city)) throw mcpx::ToolError("Unknown city '" + city + "': try a nearby larger town");
+//   throw mcpx::Error(mcpx::ErrorCode::kInvalidParams, "cursor is not one of ours");
 #pragma once
 
 #include <stdexcept>
@@ -47,6 +52,14 @@ class Error : public std::runtime_error {
   int code_;
   std::string message_;
   json::value data_;
+};
+
+// A tool's failure to be reported to the model as a tool result with
+// isError: true (SEP-1303). Thrown outside a tools/call handler (a prompt, a
+// resource read), it is a -32603 error carrying the message.
+class ToolError : public std::runtime_error {
+ public:
+  explicit ToolError(const std::string& message) : std::runtime_error(message) {}
 };
 
 }  // namespace mcpx

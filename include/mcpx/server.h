@@ -171,6 +171,15 @@ struct ServerOptions {
   // The watchdog also cancels them: the handler sees ctx.cancelled() and the
   // client gets -32001.
   bool watchdog_cancels = false;
+  // Whether the -32603 error of a handler that threw something other than
+  // mcpx::Error or mcpx::ToolError carries the exception's what(). It is
+  // logged either way; off, a client learns nothing of the server's insides.
+  bool expose_exception_messages = false;
+  // Whether a tool's structuredContent is checked against its outputSchema
+  // before it is sent; one that does not match (or is missing) is answered
+  // -32603 and logged, as the server's bug. For debug builds and tests: a
+  // cost per result that production need not pay.
+  bool check_structured_results = false;
 };
 
 // A snapshot of one session, from ListSessions().
@@ -196,7 +205,14 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  void AddTool(Tool tool);  // replaces a tool of the same name
+  // Each Add* replaces an item of the same name (URI, template) and tells
+  // the sessions (list_changed). Throws std::invalid_argument naming the
+  // item when it could never work: a tool name outside 1-128 characters of
+  // A-Z a-z 0-9 _ - . (the MCP tool name rules), an item without a handler
+  // or reader, a schema whose type is not "object", a resource template
+  // that does not parse ({name} and {+name} expressions), a prompt
+  // argument declared twice.
+  void AddTool(Tool tool);
   bool RemoveTool(std::string_view name);
   void AddResource(Resource resource);
   bool RemoveResource(std::string_view uri);
@@ -235,7 +251,8 @@ class Server {
   // notifications/resources/updated to the sessions subscribed to `uri`.
   void NotifyResourceUpdated(std::string_view uri);
   // Runs a tool in-process on the calling thread, as a nested call of `parent`.
-  // Throws mcpx::Error for an unknown tool or invalid arguments.
+  // Throws mcpx::Error for an unknown tool; arguments that fail its schema,
+  // like a ToolError its handler throws, give an error result (is_error).
   ToolResult CallTool(Context& parent, std::string_view name, json::object arguments);
 
   // Runs `fn` on a worker thread after `delay` (needs Start()).

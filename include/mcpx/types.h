@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "mcpx/json.h"
@@ -87,9 +88,10 @@ struct Tool {
   std::optional<json::object> annotations;
   std::optional<json::object> meta;  // _meta
   Execution execution = Execution::kPool;
-  // Exactly one of the two handlers is set.
-  ToolHandler handler;
-  AsyncToolHandler async_handler;
+  // What runs a call: a ToolHandler, which returns the result, or an
+  // AsyncToolHandler, which completes its Reply later from any thread. A
+  // lambda of either shape converts; a tool without one is refused.
+  std::variant<ToolHandler, AsyncToolHandler> handler;
   // Requests running longer are cancelled; zero means the server default.
   std::chrono::milliseconds timeout{0};
   // Client capabilities the tool cannot work without ("sampling",

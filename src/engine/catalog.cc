@@ -1,6 +1,9 @@
 #include "engine/catalog.h"
 
 #include <algorithm>
+#include <stdexcept>
+
+#include "observe/log.h"
 
 namespace mcpx::engine {
 namespace {
@@ -18,44 +21,33 @@ std::unique_ptr<guard::CircuitBreaker> MakeBreaker(const std::optional<BreakerPo
       .half_open_calls = std::max<std::uint32_t>(1, policy->half_open_calls)});
 }
 
+std::shared_ptr<const CompiledSchema> Compile(const std::string& tool, std::string_view which,
+                                              const json::object& schema) {
+  std::string error;
+  auto compiled = CompiledSchema::Compile(schema, &error);
+  if (!compiled) throw std::invalid_argument("tool '" + tool + "': its " + std::string(which) + " " + error);
+  for (const std::string& keyword : compiled->IgnoredKeywords()) {
+    observe::Log().warn("tool '{}': its {} uses '{}', which is not checked", tool, which, keyword);
+  }
+  return compiled;
+}
+
 }  // namespace
 
 ToolEntry::ToolEntry(Tool tool, const std::optional<BreakerPolicy>& default_breaker)
     : Tool(std::move(tool)),
+      input_validator(Compile(name, "inputSchema", input_schema)),
+      output_validator(output_schema ? Compile(name, "outputSchema", *output_schema) : nullptr),
       call_rate(rate, rate_burst),
       breaker(MakeBreaker(Tool::breaker ? Tool::breaker : default_breaker)) {}
 
-bool MatchUriTemplate(std::string_view tpl, std::string_view uri,
-                      std::map<std::string, std::string>& vars) {
-  std::map<std::string, std::string> found;
-  std::size_t t = 0;
-  std::size_t u = 0;
-  while (t < tpl.size()) {
-    if (tpl[t] != '{') {
-      if (u >= uri.size() || uri[u] != tpl[t]) return false;
-      ++t;
-      ++u;
-      continue;
-    }
-    const std::size_t close = tpl.find('}', t);
-    if (close == std::string_view::npos) return false;
-    std::string name(tpl.substr(t + 1, close - t - 1));
-    t = close + 1;
-    // The variable runs up to the next literal character of the template (or
-    // the end), and never spans a '/'.
-    const char stop = t < tpl.size() ? tpl[t] : '\0';
-    std::size_t end = u;
-    while (end < uri.size() && uri[end] != '/' && (stop == '\0' || uri[end] != stop)) ++end;
-    if (end == u) return false;
-    // A variable has one value (RFC 6570): a name used twice must match the
-    // same text both times (found by fuzz_uri_template).
-    const auto [it, inserted] = found.try_emplace(std::move(name), uri.substr(u, end - u));
-    if (!inserted && it->second != uri.substr(u, end - u)) return false;
-    u = end;
-  }
-  if (u != uri.size()) return false;
-  vars = std::move(found);
-  return true;
+std::string ToolEntry::CheckArguments(const json::value& arguments) const {
+  static const json::value kNone = json::object();
+  return input_validator->Validate(arguments.is_null() ? kNone : arguments);
+}
+
+std::string ToolEntry::CheckStructured(const json::value& structured) const {
+  return output_validator ? output_validator->Validate(structured) : std::string();
 }
 
 }  // namespace mcpx::engine

@@ -19,6 +19,8 @@
 #include "common/mutex.h"
 #include "guard/circuit_breaker.h"
 #include "guard/gcra.h"
+#include "engine/schema.h"
+#include "engine/uri_template.h"
 #include "mcpx/types.h"
 
 namespace mcpx::engine {
@@ -49,8 +51,18 @@ class ListPageCache {
 // (Tool::rate), shared by every snapshot that holds the tool; replacing the
 // tool starts afresh.
 struct ToolEntry : Tool {
-  // `default_breaker`: ServerOptions::tool_breaker.
+  // `default_breaker`: ServerOptions::tool_breaker. Throws
+  // std::invalid_argument naming the tool when a schema does not compile.
   ToolEntry(Tool tool, const std::optional<BreakerPolicy>& default_breaker);
+  // The input schema, compiled once: empty when `arguments` (an object, or
+  // null for none) satisfy it, else the first problem.
+  std::string CheckArguments(const json::value& arguments) const;
+  // Likewise for a result's structuredContent against the output schema;
+  // empty when the tool has none.
+  std::string CheckStructured(const json::value& structured) const;
+
+  const std::shared_ptr<const CompiledSchema> input_validator;
+  const std::shared_ptr<const CompiledSchema> output_validator;
   const guard::GcraRate call_rate;
   mutable guard::GcraCell calls;
   // Tool::breaker, else the default; null: none.
@@ -70,9 +82,6 @@ struct CatalogSnapshot {
   std::array<bool, ListPageCache::kKinds> scoped{};
 };
 
-// Matches `uri` against an RFC 6570 level-1 template; fills `vars` on success.
-bool MatchUriTemplate(std::string_view uri_template, std::string_view uri,
-                      std::map<std::string, std::string>& vars);
 
 class Catalog {
  public:

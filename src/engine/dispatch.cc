@@ -319,8 +319,10 @@ void Engine::HandleRequest(const SessionPtr& session, protocol::Message& message
     entry->fn(*this, request, message.params);
   } catch (const Error& e) {
     Fail(request, e.code(), e.message(), e.data());
+  } catch (const ToolError& e) {
+    Fail(request, ErrorCode::kInternalError, e.what());
   } catch (const std::exception& e) {
-    Fail(request, ErrorCode::kInternalError, std::string("Internal error: ") + e.what());
+    FailInternal(request, e);
   }
 }
 
@@ -328,6 +330,12 @@ void Engine::Refuse(const protocol::Message& message, Channel& channel, observe:
                     std::string_view text) {
   metrics_.CountRequest(method, observe::Outcome::kError);
   channel.Send(protocol::SerializeError(message.id, code, text), true);
+}
+
+void Engine::FailInternal(const std::shared_ptr<RequestState>& request, const std::exception& e) {
+  observe::Log().warn("{} handler threw: {}", request->method(), e.what());
+  Fail(request, ErrorCode::kInternalError,
+       options_.expose_exception_messages ? std::string("Internal error: ") + e.what() : "Internal error");
 }
 
 void Engine::Run(const std::shared_ptr<RequestState>& request, Execution where,
@@ -341,9 +349,10 @@ void Engine::Run(const std::shared_ptr<RequestState>& request, Execution where,
       Reply(request, methods::InputRequiredResult(*this, *request));
     } catch (const Error& e) {
       Fail(request, e.code(), e.message(), e.data());
+    } catch (const ToolError& e) {
+      Fail(request, ErrorCode::kInternalError, e.what());
     } catch (const std::exception& e) {
-      observe::Log().warn("{} handler threw: {}", request->method(), e.what());
-      Fail(request, ErrorCode::kInternalError, std::string("Internal error: ") + e.what());
+      FailInternal(request, e);
     } catch (...) {
       observe::Log().warn("{} handler threw a non-standard exception", request->method());
       Fail(request, ErrorCode::kInternalError, "Internal error");

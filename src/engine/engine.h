@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <latch>
 #include <memory>
@@ -214,6 +215,9 @@ class Engine {
   void Reply(const std::shared_ptr<RequestState>& r, json::value result);
   void Fail(const std::shared_ptr<RequestState>& r, int code, std::string_view message,
             const json::value& data = nullptr);
+  // -32603 for a handler's unexpected exception: logged, its what() sent
+  // only with ServerOptions::expose_exception_messages.
+  void FailInternal(const std::shared_ptr<RequestState>& r, const std::exception& e);
   // Completes `r` with a list page already serialized (a catalog snapshot's
   // first page), adding a stateless request's caching hints, resultType and
   // serverInfo as Reply does.

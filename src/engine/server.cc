@@ -2,6 +2,7 @@
 
 #include "engine/engine.h"
 #include "engine/methods/methods.h"
+#include "engine/registration.h"
 #include "mcpx/error.h"
 
 namespace mcpx {
@@ -12,7 +13,7 @@ Server::Server(ServerOptions options)
 Server::~Server() = default;
 
 void Server::AddTool(Tool tool) {
-  if (!tool.handler && !tool.async_handler) throw std::invalid_argument("tool without handler");
+  engine::CheckTool(tool);
   auto shared = std::make_shared<const engine::ToolEntry>(std::move(tool), engine_->options().tool_breaker);
   if (shared->call_rate.enabled()) engine_->catalog().NoteToolRate();
   if (shared->breaker) {
@@ -45,6 +46,7 @@ bool Server::RemoveTool(std::string_view name) {
 }
 
 void Server::AddResource(Resource resource) {
+  engine::CheckResource(resource);
   auto shared = std::make_shared<const Resource>(std::move(resource));
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     c.resources[shared->uri] = shared;
@@ -66,6 +68,7 @@ bool Server::RemoveResource(std::string_view uri) {
 }
 
 void Server::AddResourceTemplate(ResourceTemplate resource_template) {
+  engine::CheckResourceTemplate(resource_template);
   auto shared = std::make_shared<const ResourceTemplate>(std::move(resource_template));
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     std::erase_if(c.templates, [&](const auto& t) { return t->uri_template == shared->uri_template; });
@@ -77,6 +80,7 @@ void Server::AddResourceTemplate(ResourceTemplate resource_template) {
 }
 
 void Server::AddPrompt(Prompt prompt) {
+  engine::CheckPrompt(prompt);
   auto shared = std::make_shared<const Prompt>(std::move(prompt));
   engine_->catalog().Update([&](engine::CatalogSnapshot& c) {
     c.prompts[shared->name] = shared;

@@ -95,12 +95,77 @@ TEST_F(EngineTest, CallsToolAndReportsErrors) {
   auto ok = Call(s, "tools/call", {{"name", "echo"}, {"arguments", {{"text", "hi"}}}});
   EXPECT_EQ(ok.at("result").at("content").at(0).at("text"), "hi");
 
+  // An unknown tool is a protocol error; arguments that fail the schema are
+  // the model's to fix: a tool error result naming the problem (SEP-1303).
   EXPECT_EQ(ErrorCodeOf(Call(s, "tools/call", {{"name", "nope"}})), ErrorCode::kInvalidParams);
-  EXPECT_EQ(ErrorCodeOf(Call(s, "tools/call", {{"name", "echo"}, {"arguments", json::object()}})),
-            ErrorCode::kInvalidParams);
-  EXPECT_EQ(ErrorCodeOf(Call(s, "tools/call", {{"name", "echo"}, {"arguments", {{"text", 5}}}})),
-            ErrorCode::kInvalidParams);
+  auto missing = Call(s, "tools/call", {{"name", "echo"}, {"arguments", json::object()}});
+  EXPECT_EQ(missing.at("result").at("isError"), true);
+  EXPECT_EQ(missing.at("result").at("content").at(0).at("text"),
+            "Invalid arguments for tool echo: missing required property 'text'");
+  auto wrong = Call(s, "tools/call", {{"name", "echo"}, {"arguments", {{"text", 5}}}});
+  EXPECT_EQ(wrong.at("result").at("isError"), true);
   EXPECT_EQ(ErrorCodeOf(Call(s, "no/such/method")), ErrorCode::kMethodNotFound);
+}
+
+// A ToolError is the tool's answer to the model; any other exception is
+// -32603 whose message says nothing of the server's insides unless the
+// server opts in.
+TEST_F(EngineTest, ToolErrorIsAResultAndOtherExceptionsKeepTheirMessagesHome) {
+  server_->AddTool({.name = "refuses", .handler = [](Context&, const json::object&) -> ToolResult {
+                      throw ToolError("No flights on that date: try a weekday");
+                    }});
+  server_->AddTool({.name = "refuses_later",
+                    .handler = [](Context, const json::object&, Reply<ToolResult>) {
+                      throw ToolError("Quota used up until midnight");
+                    }});
+  auto s = NewSession();
+  auto refused = Call(s, "tools/call", {{"name", "refuses"}});
+  EXPECT_EQ(refused.at("result").at("isError"), true);
+  EXPECT_EQ(refused.at("result").at("content").at(0).at("text"), "No flights on that date: try a weekday");
+  auto later = Call(s, "tools/call", {{"name", "refuses_later"}});
+  EXPECT_EQ(later.at("result").at("content").at(0).at("text"), "Quota used up until midnight");
+  auto internal = Call(s, "tools/call", {{"name", "throws"}});
+  EXPECT_EQ(internal.at("error").at("message"), "Internal error");
+
+  s.reset();
+  SetUpServer({.expose_exception_messages = true});
+  auto s2 = NewSession();
+  EXPECT_EQ(Call(s2, "tools/call", {{"name", "throws"}}).at("error").at("message"), "Internal error: boom");
+}
+
+// What could never work is refused when it is registered, naming the item.
+TEST_F(EngineTest, RegistrationRefusesWhatCouldNeverWork) {
+  const auto refusal = [&](auto add) -> std::string {
+    try {
+      add();
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const auto ok = [](Context&, const json::object&) { return ToolResult::Text("x"); };
+  EXPECT_EQ(refusal([&] { server_->AddTool({.name = "", .handler = ok}); }),
+            "tool '': a tool name has 1 to 128 characters");
+  EXPECT_EQ(refusal([&] { server_->AddTool({.name = "get weather", .handler = ok}); }),
+            "tool 'get weather': a tool name may hold only letters, digits, '_', '-' and '.'");
+  EXPECT_EQ(refusal([&] { server_->AddTool({.name = std::string(129, 'a'), .handler = ok}); }).substr(0, 5), "tool ");
+  EXPECT_EQ(refusal([&] { server_->AddTool({.name = "none"}); }), "tool 'none': it has no handler");
+  EXPECT_EQ(refusal([&] { server_->AddTool({.name = "arr", .input_schema = {{"type", "array"}}, .handler = ok}); }),
+            "tool 'arr': its inputSchema must have \"type\": \"object\"");
+  EXPECT_EQ(refusal([&] {
+              server_->AddResourceTemplate({.uri_template = "file:///{path", .name = "f",
+                                            .read = [](Context&, const std::string&) {
+                                              return std::vector<ResourceContents>{};
+                                            }});
+            }),
+            "resource template 'file:///{path': the expression at offset 8 has no closing '}'");
+  EXPECT_EQ(refusal([&] {
+              server_->AddPrompt({.name = "p",
+                                  .arguments = {{.name = "a"}, {.name = "a"}},
+                                  .handler = [](Context&, const json::object&) { return PromptResult{}; }});
+            }),
+            "prompt 'p': the argument 'a' is declared twice");
+  EXPECT_EQ(refusal([&] { server_->AddTool({.name = "admin.tools-list_v2", .handler = ok}); }), "");
 }
 
 // The first page of a list is serialized once per catalog change: a change

@@ -61,7 +61,7 @@ class HardeningTest : public ::testing::Test {
                         }
                         return ToolResult::Text("flooded");
                       }});
-    server_->AddTool({.name = "slow", .async_handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
+    server_->AddTool({.name = "slow", .handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
                         ctx.After(300ms, [reply] { reply(ToolResult::Text("late")); });
                       }});
     server_->Start();
@@ -306,7 +306,7 @@ TEST_F(HardeningTest, AmbiguousOrExcessiveHeadersAreRefused) {
 // answered "shutting down", a new request is refused, the stream ends.
 TEST_F(HardeningTest, ShutdownDrainsRunningRequestsAndRefusesNewOnes) {
   Start();
-  server_->AddTool({.name = "long", .async_handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
+  server_->AddTool({.name = "long", .handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
                       ctx.After(5s, [reply] { reply(ToolResult::Text("too late")); });
                     }});
   HttpClient a(port_), b(port_), late(port_), stream(port_);

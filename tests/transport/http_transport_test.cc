@@ -37,7 +37,7 @@ class HttpTransportTest : public ::testing::Test {
                         throw std::runtime_error("boom");
                       }});
     server_->AddTool({.name = "steps",
-                      .async_handler = [this](Context ctx, const json::object&, Reply<ToolResult> reply) {
+                      .handler = [this](Context ctx, const json::object&, Reply<ToolResult> reply) {
                         ctx.Log(LogLevel::kInfo, "step 1");
                         ctx.After(std::chrono::milliseconds(steps_delay_ms_.load()), [ctx, reply]() mutable {
                           ctx.Log(LogLevel::kInfo, "step 2");
@@ -45,12 +45,12 @@ class HttpTransportTest : public ::testing::Test {
                         });
                       }});
     server_->AddTool({.name = "poll",
-                      .async_handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
+                      .handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
                         ctx.CloseStream();
                         ctx.After(50ms, [reply] { reply(ToolResult::Text("after reconnect")); });
                       }});
     server_->AddTool({.name = "poll_later",
-                      .async_handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
+                      .handler = [](Context ctx, const json::object&, Reply<ToolResult> reply) {
                         ctx.After(300ms, [reply] { reply(ToolResult::Text("late")); });
                       }});
     server_->Start();
@@ -119,8 +119,11 @@ TEST_F(HttpTransportTest, JsonRpcErrorsForBadMessages) {
   EXPECT_EQ(unknown.json().at("error").at("code"), -32601);
   auto tool = Post(c, sid, R"({"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"nope"}})");
   EXPECT_EQ(tool.json().at("error").at("code"), -32602);
+  // Arguments that fail the schema are a tool error result (SEP-1303).
   auto params = Post(c, sid, R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":1}}})");
-  EXPECT_EQ(params.json().at("error").at("code"), -32602);
+  EXPECT_EQ(params.json().at("result").at("isError"), true);
+  auto not_object = Post(c, sid, R"({"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo","arguments":[1]}})");
+  EXPECT_EQ(not_object.json().at("error").at("code"), -32602);
 }
 
 TEST_F(HttpTransportTest, DeepNestingAndInvalidUtf8Are400) {

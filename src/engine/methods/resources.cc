@@ -1,6 +1,5 @@
 #include "engine/methods/methods.h"
 
-#include "engine/arguments.h"
 #include "engine/engine.h"
 #include "engine/methods/list.h"
 #include "engine/methods/params.h"
@@ -43,7 +42,9 @@ void ReadResource(Engine& e, const RequestPtr& r, json::object& params) {
   if (!reader) {
     // 2026-07-28 retired -32002: an unknown URI is an invalid param there.
     throw Error(r->stateless() ? ErrorCode::kInvalidParams : ErrorCode::kResourceNotFound, "Resource not found",
-                json::object{{"uri", uri}});
+                json::object{{"uri", uri},
+                             {"reason", "The URI is no listed resource's and matches none of the " +
+                                            std::to_string(snapshot->templates.size()) + " resource templates"}});
   }
   e.Run(r, Execution::kPool, [&e, reader, uri, ttl](const auto& req) {
     Context ctx(req);

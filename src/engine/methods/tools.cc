@@ -4,11 +4,11 @@
 #include <atomic>
 #include <future>
 
-#include "engine/arguments.h"
 #include "engine/engine.h"
 #include "engine/methods/list.h"
 #include "engine/methods/params.h"
 #include "mcpx/error.h"
+#include "observe/log.h"
 
 namespace mcpx::engine::methods {
 namespace {
@@ -45,6 +45,36 @@ ToolResult BreakerOpen(const std::string& name, const guard::Permit& permit) {
   return result;
 }
 
+ToolResult InvalidArguments(std::string_view tool, std::string_view problem) {
+  return ToolResult::ErrorText("Invalid arguments for tool " + std::string(tool) + ": " + std::string(problem));
+}
+
+// A synchronous handler's result; a ToolError it throws is its error result.
+ToolResult RunSync(const ToolHandler& handler, Context& ctx, const json::object& arguments) {
+  try {
+    return handler(ctx, arguments);
+  } catch (const ToolError& error) {
+    return ToolResult::ErrorText(error.what());
+  }
+}
+
+// Replies with `result`; first, where ServerOptions::check_structured_results
+// asks, checks it against the tool's output schema (a mismatch is the
+// server's bug: -32603, and logged).
+void Complete(Engine& e, const RequestPtr& r, const ToolEntry& tool, const ToolResult& result) {
+  if (e.options().check_structured_results && tool.output_validator && !result.is_error) {
+    std::string problem = "it has none";
+    if (result.structured_content) problem = tool.CheckStructured(json::value(*result.structured_content));
+    if (!problem.empty()) {
+      observe::Log().error("tool {}: structuredContent does not match its outputSchema: {}", tool.name, problem);
+      e.Fail(r, ErrorCode::kInternalError,
+             "Tool " + tool.name + " returned structuredContent that does not match its outputSchema: " + problem);
+      return;
+    }
+  }
+  e.Reply(r, result.ToJson());
+}
+
 }  // namespace
 
 std::optional<json::object> MissingCapabilities(const Tool& tool, const json::object& declared) {
@@ -76,8 +106,16 @@ void CallTool(Engine& e, const RequestPtr& r, json::object& params) {
                 json::object{{"requiredCapabilities", std::move(*missing)}});
   }
   LoadInput(e, *r, params, name, params.if_contains("arguments"));
+  FindObject(params, "arguments");  // an object or nothing, else -32602
+  // Input that fails the schema is the model's to fix: a tool error result
+  // naming the problem, not a protocol error (SEP-1303).
+  static const json::value kNone;
+  const json::value* raw = params.if_contains("arguments");
+  if (std::string problem = tool->CheckArguments(raw ? *raw : kNone); !problem.empty()) {  // no copy
+    e.Reply(r, InvalidArguments(name, problem).ToJson());
+    return;
+  }
   json::object arguments = TakeOptionalObject(params, "arguments");
-  ValidateArguments(tool->input_schema, arguments);
 
   const auto timeout = tool->timeout.count() > 0 ? tool->timeout : e.options().tool_timeout;
   if (timeout.count() > 0) {
@@ -101,20 +139,23 @@ void CallTool(Engine& e, const RequestPtr& r, json::object& params) {
   e.Run(r, tool->execution, [&e, tool, call, arguments = std::move(arguments)](const auto& req) {
     req->set_input_arguments(&arguments);  // for an input_required result (this task owns them)
     Context ctx(req);
-    if (tool->async_handler) {
-      tool->async_handler(
-          ctx, arguments,
-          mcpx::Reply<ToolResult>(
-              [&e, req, call](ToolResult result) {
-                if (call) call->Done(result.is_error);
-                e.Reply(req, result.ToJson());
-              },
-              [&e, req](int code, std::string message) { e.Fail(req, code, message); }));
+    if (const auto* async = std::get_if<AsyncToolHandler>(&tool->handler)) {
+      try {
+        (*async)(ctx, arguments,
+                 mcpx::Reply<ToolResult>(
+                     [&e, req, call, tool](ToolResult result) {
+                       if (call) call->Done(result.is_error);
+                       Complete(e, req, *tool, result);
+                     },
+                     [&e, req](int code, std::string message) { e.Fail(req, code, message); }));
+      } catch (const ToolError& error) {
+        e.Reply(req, ToolResult::ErrorText(error.what()).ToJson());
+      }
       return;
     }
-    ToolResult result = tool->handler(ctx, arguments);
+    ToolResult result = RunSync(std::get<ToolHandler>(tool->handler), ctx, arguments);
     if (call) call->Done(result.is_error);
-    e.Reply(req, result.ToJson());
+    Complete(e, req, *tool, result);
   });
 }
 
@@ -124,23 +165,29 @@ ToolResult CallToolInline(Engine& e, RequestState& parent, std::string_view name
   if (it == snapshot->tools.end()) {
     throw Error(ErrorCode::kInvalidParams, "Unknown tool: " + std::string(name));
   }
-  std::shared_ptr<const Tool> tool = it->second;
-  ValidateArguments(tool->input_schema, arguments);
+  std::shared_ptr<const ToolEntry> tool = it->second;
+  json::value value(std::move(arguments));
+  if (std::string problem = tool->CheckArguments(value); !problem.empty()) return InvalidArguments(name, problem);
+  arguments = std::move(value.get_object());
   auto child = std::make_shared<RequestState>(&e, parent.session(), parent.id(), "tools/call",
                                               json::object(), nullptr);
   parent.OnCancel([weak = std::weak_ptr<RequestState>(child)] {
     if (auto c = weak.lock()) c->Cancel(false);
   });
   Context ctx(child);
-  if (!tool->async_handler) return tool->handler(ctx, arguments);
+  const auto* async = std::get_if<AsyncToolHandler>(&tool->handler);
+  if (!async) return RunSync(std::get<ToolHandler>(tool->handler), ctx, arguments);
   auto promise = std::make_shared<std::promise<ToolResult>>();
   auto future = promise->get_future();
-  tool->async_handler(ctx, arguments,
-                      mcpx::Reply<ToolResult>(
-                          [promise](ToolResult result) { promise->set_value(std::move(result)); },
-                          [promise](int code, std::string message) {
-                            promise->set_exception(std::make_exception_ptr(Error(code, message)));
-                          }));
+  try {
+    (*async)(ctx, arguments,
+             mcpx::Reply<ToolResult>([promise](ToolResult result) { promise->set_value(std::move(result)); },
+                                     [promise](int code, std::string message) {
+                                       promise->set_exception(std::make_exception_ptr(Error(code, message)));
+                                     }));
+  } catch (const ToolError& error) {
+    return ToolResult::ErrorText(error.what());
+  }
   return future.get();
 }
 
