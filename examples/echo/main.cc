@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <string>
 
 #include "mcpx/http_transport.h"
 #include "mcpx/server.h"
@@ -21,7 +22,8 @@ int main(int argc, char** argv) {
       }});
   if (argc == 3 && std::strcmp(argv[1], "--http") == 0) {
     mcpx::HttpTransport http(server, {.port = static_cast<std::uint16_t>(std::atoi(argv[2]))});
-    std::cerr << "listening on http://127.0.0.1:" << http.Listen() << "/mcp\n";
+    const std::uint16_t port = http.Listen();
+    std::cerr << "listening on http://127.0.0.1:" + std::to_string(port) + "/mcp\n";  // one write
     server.Run();
     return 0;
   }

