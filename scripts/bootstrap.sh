@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(
   ca-certificates cmake ninja-build g++ clang-14 libclang-rt-14-dev pkg-config dpkg-dev file
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libabsl-dev libspdlog-dev libcli11-dev libssl-dev
+  libabsl-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtbb-dev libcuckoo-dev liburcu-dev libvalijson-dev json-schema-test-suite
   nginx-light wrk curl openssl

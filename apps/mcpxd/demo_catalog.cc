@@ -9,6 +9,7 @@
 
 #include "mcpx/error.h"
 #include "mcpx/server.h"
+#include "mcpx/typed.h"
 
 namespace mcpx::demo {
 namespace {
@@ -30,6 +31,20 @@ class Motd {
   std::string text_ = "Hello from mcpx.";
 };
 
+struct AddArgs {
+  double a;
+  double b;
+};
+BOOST_DESCRIBE_STRUCT(AddArgs, (), (a, b))
+inline FieldDocs McpxFields(const AddArgs*) {
+  return {{"a", {.description = "First addend"}}, {"b", {.description = "Second addend"}}};
+}
+
+struct Sum {
+  double sum;
+};
+BOOST_DESCRIBE_STRUCT(Sum, (), (sum))
+
 std::string StringArg(const json::object& args, std::string_view key) {
   const auto* v = args.if_contains(key);
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
@@ -45,6 +60,7 @@ double NumberArg(const json::object& args, std::string_view key) {
 void CountdownStep(Context ctx, int left, int total, int step_ms, Reply<ToolResult> reply) {
   if (ctx.cancelled()) return reply.Fail(ErrorCode::kRequestCancelled, "cancelled");
   ctx.Progress(total - left, total, std::to_string(left) + " to go");
+  ctx.Log(LogLevel::kInfo, json::string(std::to_string(left) + " to go"), "countdown");
   if (left == 0) return reply(ToolResult::Text("liftoff after " + std::to_string(total) + " steps"));
   ctx.After(std::chrono::milliseconds(step_ms),
             [ctx, left, total, step_ms, reply] { CountdownStep(ctx, left - 1, total, step_ms, reply); });
@@ -76,26 +92,18 @@ void Register(Server& server, bool scopes) {
       .scopes = scopes ? std::vector<std::string>{"mcp:tools"} : std::vector<std::string>{},
   });
 
-  server.AddTool({
-      .name = "add",
-      .title = "Add two numbers",
-      .description = "Adds a and b; the sum is also returned as structured content.",
-      .input_schema = json::parse(R"({"type":"object","properties":{"a":{"type":"number"},
-          "b":{"type":"number"}},"required":["a","b"]})").as_object(),
-      .output_schema = json::parse(R"({"type":"object","properties":{"sum":{"type":"number"}},
-          "required":["sum"]})").as_object(),
-      .execution = Execution::kInline,
-      .handler = [](Context&, const json::object& args) {
-        const double sum = NumberArg(args, "a") + NumberArg(args, "b");
-        if (!std::isfinite(sum)) return ToolResult::ErrorText("the sum is out of range");
-        // Whole sums read as integers ("42", not "4.2E1").
-        const bool whole = std::trunc(sum) == sum && std::fabs(sum) < 9007199254740992.0;
-        ToolResult r = ToolResult::Text(whole ? std::to_string(static_cast<std::int64_t>(sum))
-                                              : json::serialize(json::value(sum)));
-        r.structured_content = json::object{{"sum", sum}};
-        return r;
-      },
-  });
+  // A typed tool (mcpx/typed.h): schemas, parsing and structured content
+  // from AddArgs and Sum.
+  server.AddTool(MakeTool<AddArgs>(
+      {.name = "add",
+       .title = "Add two numbers",
+       .description = "Adds a and b; the sum is also returned as structured content.",
+       .execution = Execution::kInline},
+      [](const AddArgs& in) {
+        const double sum = in.a + in.b;
+        if (!std::isfinite(sum)) throw ToolError("the sum is out of range");
+        return Sum{.sum = sum};
+      }));
 
   server.AddTool({
       .name = "sleep",
@@ -172,6 +180,44 @@ void Register(Server& server, bool scopes) {
         return ToolResult::Text("Hello, " + std::string(name && name->is_string() ? name->get_string() : "") + "!");
       },
       .required_capabilities = {"elicitation"},
+  });
+
+  server.AddTool({
+      .name = "list_roots",
+      .title = "List the client's roots",
+      .description = "Asks the client for its roots (roots/list) and lists them.",
+      .input_schema = json::object{{"type", "object"}},
+      .handler = [](Context& ctx, const json::object&) {
+        const json::value answer = ctx.Ask("roots", InputRequest::ListRoots());
+        std::string text;
+        const json::value* roots = answer.is_object() ? answer.get_object().if_contains("roots") : nullptr;
+        if (roots && roots->is_array()) {
+          for (const json::value& root : roots->get_array()) {
+            const json::value* uri = root.is_object() ? root.get_object().if_contains("uri") : nullptr;
+            if (uri && uri->is_string()) text += std::string(uri->get_string()) + "\n";
+          }
+        }
+        return ToolResult::Text(text.empty() ? "No roots." : text);
+      },
+      .required_capabilities = {"roots"},
+  });
+
+  server.AddTool({
+      .name = "ask_llm",
+      .title = "Ask the client's model",
+      .description = "Sends a question to the client's language model (sampling) and returns its answer.",
+      .input_schema = json::parse(R"({"type":"object","properties":{"question":{"type":"string"}},
+          "required":["question"]})").as_object(),
+      .handler = [](Context& ctx, const json::object& args) {
+        json::array messages{json::object{
+            {"role", "user"}, {"content", TextContent(StringArg(args, "question"))}}};
+        const json::value answer = ctx.Ask("answer", InputRequest::CreateMessage(std::move(messages), 200));
+        const json::value* content = answer.is_object() ? answer.get_object().if_contains("content") : nullptr;
+        const json::value* text = content && content->is_object() ? content->get_object().if_contains("text") : nullptr;
+        if (!text || !text->is_string()) throw ToolError("The client's model gave no text answer.");
+        return ToolResult::Text(text->get_string());
+      },
+      .required_capabilities = {"sampling"},
   });
 
   // Change notifications to try subscriptions (2025-11-25 resources/

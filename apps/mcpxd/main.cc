@@ -8,8 +8,10 @@
 #include <CLI/CLI.hpp>
 
 #include "common/auth_flags.h"
+#include "common/config_file.h"
 #include "common/guard_flags.h"
 #include "common/ops_flags.h"
+#include "common/option_flags.h"
 #include "common/serve.h"
 #include "common/tls_flags.h"
 #include "demo_catalog.h"
@@ -24,29 +26,28 @@ int main(int argc, char** argv) {
   options.instructions = "Demo tools: echo, add, sleep, countdown, sessions. Resources under mcpx://.";
   mcpx::HttpOptions http;
   bool stdio = false;
-  std::size_t idle_minutes = 30;
   std::size_t drain_ms = 10000;
-  app.add_option("--host", http.host, "Address to bind")->capture_default_str();
-  app.add_option("--port", http.port, "Port to bind (0: any free port)")->capture_default_str();
   app.add_flag("--stdio", stdio, "Serve one client over stdin/stdout instead of HTTP");
-  app.add_option("--workers", options.worker_threads, "Worker threads (0: one per core)");
-  app.add_option("--io-threads", options.io_threads, "I/O threads (0: one)");
-  app.add_option("--max-sessions", options.max_sessions, "Session cap")->capture_default_str();
-  app.add_option("--session-timeout-min", idle_minutes, "Idle session expiry in minutes")
-      ->capture_default_str();
+  mcpx::apps::AddServerFlags(app, options);
+  mcpx::apps::AddHttpFlags(app, http);
   const auto guard_flags_parsed = mcpx::apps::AddGuardFlags(app, options, http);
   const auto tls_flags_parsed = mcpx::apps::AddTlsFlags(app, http);
   const auto ops_flags_parsed = mcpx::apps::AddOpsFlags(app, http);
   const auto auth_flags_parsed = mcpx::apps::AddAuthFlags(app, http);
   app.add_option("--drain-ms", drain_ms, "On SIGTERM/SIGINT, how long running requests may finish")
       ->capture_default_str();
+  std::string config;
+  mcpx::apps::AddConfigFlag(app, config);
   CLI11_PARSE(app, argc, argv);
+  if (std::string error; !config.empty() && !mcpx::apps::ApplyConfigFile(app, config, &error)) {
+    std::cerr << "mcpxd: " << error << "\n";
+    return 2;
+  }
   guard_flags_parsed();
   tls_flags_parsed();
   const std::optional<mcpx::HttpOptions> ops = ops_flags_parsed();
   auth_flags_parsed();
   if (http.auth && http.auth->scopes_supported.empty()) http.auth->scopes_supported = {"mcp:tools", "mcp:admin"};
-  options.session_idle_timeout = std::chrono::minutes(idle_minutes);
 
   mcpx::Server server(options);
   mcpx::demo::Register(server, /*scopes=*/http.auth.has_value());
