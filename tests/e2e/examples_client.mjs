@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { checks } from './checks.mjs';
 
 const sdkRoot = new URL('../../tools/npm/node_modules/@modelcontextprotocol/sdk/dist/esm/', import.meta.url);
 const { Client } = await import(new URL('client/index.js', sdkRoot));
@@ -16,16 +17,7 @@ const { StreamableHTTPClientTransport } = await import(new URL('client/streamabl
 const { ResourceUpdatedNotificationSchema } = await import(new URL('types.js', sdkRoot));
 
 const dir = process.argv[2];
-let passed = 0;
-let failed = 0;
-function check(cond, what) {
-  if (cond) {
-    passed++;
-  } else {
-    failed++;
-    console.error(`FAIL: ${what}`);
-  }
-}
+const { check, fail, finish } = checks();
 
 // Starts an example with --http 0 and connects a client to the URL it prints.
 async function open(name) {
@@ -166,9 +158,7 @@ for (const [name, run] of [['typed_tools', typedTools], ['async_progress', async
   try {
     await run();
   } catch (e) {
-    failed++;
-    console.error(`FAIL: ${name}: ${e?.stack ?? e}`);
+    fail(`${name}: ${e?.stack ?? e}`);
   }
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

@@ -13,6 +13,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import { checks } from './checks.mjs';
 
 const TLS = process.argv.includes('--tls');
 const TLS_DIR = process.env.MCPX_E2E_TLS_DIR;
@@ -44,17 +45,7 @@ const { StdioClientTransport } = await import(new URL('client/stdio.js', sdkRoot
 const [mcpxd, clientsArg = '64', callsArg = '8'] = process.argv.slice(2).filter((a) => a !== '--tls');
 const CLIENTS = Number(clientsArg);
 const CALLS = Number(callsArg);
-let passed = 0;
-let failed = 0;
-
-function check(cond, what) {
-  if (cond) {
-    passed++;
-  } else {
-    failed++;
-    console.error(`FAIL: ${what}`);
-  }
-}
+const { check, finish } = checks();
 
 async function startServer() {
   const args = ['--port', '0'];
@@ -195,5 +186,4 @@ try {
   child.kill('SIGTERM');
   await once(child, 'exit');
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

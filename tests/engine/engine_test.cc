@@ -16,7 +16,7 @@
 
 #include "mcpx/error.h"
 #include "mcpx/server.h"
-#include "support/recording_channel.h"
+#include "support/engine_request.h"
 
 namespace mcpx {
 namespace {
@@ -57,14 +57,7 @@ class EngineTest : public ::testing::Test {
 
   std::shared_ptr<RecordingChannel> Send(const engine::SessionPtr& s, json::value id, std::string method,
                                          json::object params = {}) {
-    auto channel = std::make_shared<RecordingChannel>();
-    protocol::Message m;
-    m.kind = protocol::MessageKind::kRequest;
-    m.id = std::move(id);
-    m.method = std::move(method);
-    m.params = std::move(params);
-    engine().HandleMessage(s, std::move(m), channel);
-    return channel;
+    return testing::SendRequest(engine(), s, std::move(id), std::move(method), std::move(params));
   }
 
   json::value Call(const engine::SessionPtr& s, std::string method, json::object params = {}) {

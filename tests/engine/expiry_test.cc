@@ -18,7 +18,7 @@
 #include "engine/server_access.h"
 #include "mcpx/server.h"
 #include "protocol/meta.h"
-#include "support/recording_channel.h"
+#include "support/engine_request.h"
 
 namespace mcpx {
 namespace {
@@ -185,14 +185,7 @@ class ExpiryTest : public ::testing::Test {
     return s;
   }
   std::shared_ptr<RecordingChannel> Send(const SessionPtr& s, std::string method, json::object params = {}) {
-    auto channel = std::make_shared<RecordingChannel>();
-    protocol::Message m;
-    m.kind = protocol::MessageKind::kRequest;
-    m.id = next_id_++;
-    m.method = std::move(method);
-    m.params = std::move(params);
-    engine().HandleMessage(s, std::move(m), channel);
-    return channel;
+    return testing::SendRequest(engine(), s, next_id_++, std::move(method), std::move(params));
   }
   void WaitBlocked(int n) {
     for (int i = 0; i < 5000 && blocked_.load() < n; ++i) std::this_thread::sleep_for(1ms);

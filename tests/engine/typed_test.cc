@@ -14,7 +14,7 @@
 #include "engine/engine.h"
 #include "engine/server_access.h"
 #include "mcpx/server.h"
-#include "support/recording_channel.h"
+#include "support/engine_request.h"
 
 namespace typed_test {
 
@@ -217,14 +217,9 @@ class TypedToolTest : public ::testing::Test {
   engine::Engine& engine() { return engine::ServerAccess::EngineOf(*server_); }
 
   json::value Call(std::string method, json::object params) {
-    auto channel = std::make_shared<testing::RecordingChannel>();
-    protocol::Message m;
-    m.kind = protocol::MessageKind::kRequest;
-    m.id = next_id_++;
-    m.method = std::move(method);
-    m.params = std::move(params);
-    engine().HandleMessage(session_, std::move(m), channel);
-    return channel->WaitFinal().value_or(nullptr);
+    return testing::SendRequest(engine(), session_, next_id_++, std::move(method), std::move(params))
+        ->WaitFinal()
+        .value_or(nullptr);
   }
   json::value Tool(std::string_view name) {
     const json::value list = Call("tools/list", {});
