@@ -402,17 +402,19 @@ bool Read(const json::value& v, T& out, Path& path, std::string* error) {
   } else if constexpr (kIsEnum<T>) {
     const json::string* s = v.if_string();
     bool found = false;
-    std::string names;
     boost::mp11::mp_for_each<boost::describe::describe_enumerators<T>>([&](auto e) {
       if (s && !found && *s == e.name) {
         out = e.value;
         found = true;
       }
+    });
+    if (found) return true;
+    std::string names;  // only for the message
+    boost::mp11::mp_for_each<boost::describe::describe_enumerators<T>>([&](auto e) {
       names += names.empty() ? "'" : ", '";
       names += e.name;
       names += "'";
     });
-    if (found) return true;
     return Wrong(path, error,
                  "expected one of " + names + ", got " + (s ? "'" + std::string(*s) + "'" : std::string(KindOf(v))));
   } else if constexpr (kIsStruct<T>) {

@@ -41,9 +41,9 @@ ToolEntry::ToolEntry(Tool tool, const std::optional<BreakerPolicy>& default_brea
       call_rate(rate, rate_burst),
       breaker(MakeBreaker(Tool::breaker ? Tool::breaker : default_breaker)) {}
 
-std::string ToolEntry::CheckArguments(const json::value& arguments) const {
+std::string ToolEntry::CheckArguments(const json::value* arguments) const {
   static const json::value kNone = json::object();
-  return input_validator->Validate(arguments.is_null() ? kNone : arguments);
+  return input_validator->Validate(arguments && !arguments->is_null() ? *arguments : kNone);
 }
 
 std::string ToolEntry::CheckStructured(const json::value& structured) const {

@@ -54,9 +54,10 @@ struct ToolEntry : Tool {
   // `default_breaker`: ServerOptions::tool_breaker. Throws
   // std::invalid_argument naming the tool when a schema does not compile.
   ToolEntry(Tool tool, const std::optional<BreakerPolicy>& default_breaker);
-  // The input schema, compiled once: empty when `arguments` (an object, or
-  // null for none) satisfy it, else the first problem.
-  std::string CheckArguments(const json::value& arguments) const;
+  // The input schema, compiled once: empty when `arguments` (an object;
+  // absent or null: none, checked as an empty object) satisfy it, else the
+  // first problem.
+  std::string CheckArguments(const json::value* arguments) const;
   // Likewise for a result's structuredContent against the output schema;
   // empty when the tool has none.
   std::string CheckStructured(const json::value& structured) const;

@@ -1,7 +1,8 @@
 #include "engine/uri_template.h"
 
 #include <optional>
-#include <vector>
+
+#include "absl/container/inlined_vector.h"
 
 namespace mcpx::engine {
 namespace {
@@ -17,8 +18,12 @@ bool IsNameChar(char c) {
 }
 
 // The template's pieces, or nullopt with `*error` set.
-std::optional<std::vector<Piece>> Parse(std::string_view tpl, std::string* error) {
-  std::vector<Piece> pieces;
+// Inline storage: matching a resources/read against a template allocates no
+// list of pieces.
+using Pieces = absl::InlinedVector<Piece, 8>;
+
+std::optional<Pieces> Parse(std::string_view tpl, std::string* error) {
+  Pieces pieces;
   std::size_t i = 0;
   bool after_reserved = false;
   while (i < tpl.size()) {

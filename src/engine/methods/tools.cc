@@ -109,9 +109,7 @@ void CallTool(Engine& e, const RequestPtr& r, json::object& params) {
   FindObject(params, "arguments");  // an object or nothing, else -32602
   // Input that fails the schema is the model's to fix: a tool error result
   // naming the problem, not a protocol error (SEP-1303).
-  static const json::value kNone;
-  const json::value* raw = params.if_contains("arguments");
-  if (std::string problem = tool->CheckArguments(raw ? *raw : kNone); !problem.empty()) {  // no copy
+  if (std::string problem = tool->CheckArguments(params.if_contains("arguments")); !problem.empty()) {
     e.Reply(r, InvalidArguments(name, problem).ToJson());
     return;
   }
@@ -167,7 +165,7 @@ ToolResult CallToolInline(Engine& e, RequestState& parent, std::string_view name
   }
   std::shared_ptr<const ToolEntry> tool = it->second;
   json::value value(std::move(arguments));
-  if (std::string problem = tool->CheckArguments(value); !problem.empty()) return InvalidArguments(name, problem);
+  if (std::string problem = tool->CheckArguments(&value); !problem.empty()) return InvalidArguments(name, problem);
   arguments = std::move(value.get_object());
   auto child = std::make_shared<RequestState>(&e, parent.session(), parent.id(), "tools/call",
                                               json::object(), nullptr);
