@@ -17,6 +17,7 @@
 #include <memory>
 #include <new>
 #include <regex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -226,6 +227,14 @@ struct Rewriter {
         }
         string_sensitive = true;
         o[kPatternKeyword] = v;
+      } else if (k == "$ref") {
+        // Only fragments of this schema: nothing is fetched, and valijson
+        // resolves any other reference (even a relative "v") against this
+        // same document, recursing without end (found by fuzz_arguments).
+        if (!v.is_string() || v.get_string().empty() || v.get_string()[0] != '#') {
+          return Fail("'$ref' at " + here + " must point into this schema ('#' or '#/...')");
+        }
+        o[key] = v;
       } else if (k == "format") {
         // An annotation, as 2019-09 and later have it by default.
       } else if (Is(k, {"properties", "definitions", "$defs"})) {
@@ -411,6 +420,67 @@ json::value IntegralToInt(const json::value& v) {
   }
 }
 
+// Refuses schemas that apply themselves to the same value without end:
+// a "$ref" that leads back, through "$ref", allOf/anyOf/oneOf, not or
+// if/then/else alone (no step into a property or item), to where it started,
+// as {"$ref":"#"} or {"allOf":[{"$ref":"#"}]}. valijson recurses on them
+// until the stack overflows (found by fuzz_arguments), and no value could be
+// checked against them anyway. Linear: each schema object is explored once.
+class SelfApplication {
+ public:
+  explicit SelfApplication(const json::value& root) : root_(root) {}
+
+  // Every schema object under `node` (depth bounded by the rewriter).
+  bool Check(const json::value& node, std::string* error) {
+    if (const json::array* array = node.if_array()) {
+      for (const json::value& item : *array) {
+        if (!Check(item, error)) return false;
+      }
+    } else if (const json::object* object = node.if_object()) {
+      if (!Visit(&node, 0, error)) return false;
+      for (const auto& [key, value] : *object) {
+        if (!Check(value, error)) return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  bool Visit(const json::value* node, std::size_t depth, std::string* error) {
+    if (!node || !node->is_object() || done_.count(node)) return true;
+    if (on_path_.count(node) || depth > kMaxSchemaDepth) {
+      *error = "its references apply a schema to the same value without end (a cycle of '$ref' through "
+               "allOf/anyOf/oneOf/not/if/then/else)";
+      return false;
+    }
+    on_path_.insert(node);
+    const json::object& o = node->get_object();
+    bool ok = true;
+    if (const json::value* ref = o.if_contains("$ref"); ref && ref->is_string()) {
+      boost::system::error_code ec;
+      const json::value* target = root_.find_pointer(ref->get_string().subview(1), ec);
+      if (!ec) ok = Visit(target, depth + 1, error);
+    }
+    for (const char* k : {"allOf", "anyOf", "oneOf"}) {
+      if (const json::value* list = o.if_contains(k); ok && list && list->is_array()) {
+        for (const json::value& item : list->get_array()) {
+          if (!(ok = Visit(&item, depth + 1, error))) break;
+        }
+      }
+    }
+    for (const char* k : {"not", "if", "then", "else"}) {
+      if (const json::value* sub = o.if_contains(k); ok && sub) ok = Visit(sub, depth + 1, error);
+    }
+    on_path_.erase(node);
+    done_.insert(node);
+    return ok;
+  }
+
+  const json::value& root_;
+  std::set<const json::value*> on_path_;
+  std::set<const json::value*> done_;
+};
+
 }  // namespace
 
 struct CompiledSchema::Impl {
@@ -439,6 +509,7 @@ std::shared_ptr<const CompiledSchema> CompiledSchema::Compile(const json::object
       *error = rewriter.error;
       return nullptr;
     }
+    if (!SelfApplication(impl->document).Check(impl->document, error)) return nullptr;
     impl->ignored = std::move(rewriter.ignored);
     impl->string_sensitive = rewriter.string_sensitive;
     impl->pattern_properties = rewriter.has_pattern_properties;

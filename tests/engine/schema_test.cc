@@ -325,5 +325,19 @@ TEST(CompiledSchema, TheSimplePathAnswersAsValijson) {
   EXPECT_EQ(Check(schemas[0], R"({})"), "missing required property 'text'");
 }
 
+// Found by fuzz_arguments: schemas valijson would apply to the same value
+// without end, and references it cannot resolve here, refused at
+// registration instead of overflowing the stack.
+TEST(CompiledSchema, SelfApplyingAndNonLocalReferencesAreRefused) {
+  for (std::string_view schema : {R"({"$ref":"v"})", R"({"$ref":"#"})", R"({"allOf":[{"$ref":"#"}]})",
+                                  R"({"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"not":{"$ref":"#/$defs/a"}}},"$ref":"#/$defs/a"})"}) {
+    std::string error;
+    EXPECT_EQ(CompiledSchema::Compile(json::parse(schema).as_object(), &error), nullptr) << schema;
+    EXPECT_FALSE(error.empty()) << schema;
+  }
+  // Recursion that steps into a property is fine.
+  EXPECT_EQ(Check(R"({"properties":{"a":{"$ref":"#"}}})", R"({"a":{"a":{}}})"), "");
+}
+
 }  // namespace
 }  // namespace mcpx::engine
